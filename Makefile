@@ -1,0 +1,55 @@
+# wirewatch — one command each: `make demo`, `make test`. Everything installs itself into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHARED ?= ../shared
+
+.PHONY: install demo test lint unit integration bench fuzz lock build clean
+
+install: $(STAMP)
+
+$(STAMP): requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/python -m demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check layers functions tests bench
+	$(BIN)/mypy layers/wirewatch/wirewatch functions
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --region us-east-1 --lint
+	$(BIN)/sam validate --region us-east-1
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 $(BIN)/sam validate --region us-east-1
+	$(BIN)/pytest -q -p no:cacheprovider tests
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+integration: install
+	$(BIN)/pytest -q tests/integration
+
+bench: install
+	$(BIN)/python -m bench
+
+lock:
+	rm -rf /tmp/wirewatch-lock && $(PYTHON) -m venv /tmp/wirewatch-lock
+	/tmp/wirewatch-lock/bin/pip install --quiet -r requirements-dev.in
+	( echo '# Frozen from requirements-dev.in by `make lock`; `make install` installs exactly these.'; \
+	  /tmp/wirewatch-lock/bin/pip freeze ) > requirements-dev.txt
+
+build: install
+	SAM_CLI_TELEMETRY=0 $(BIN)/sam build
+
+clean:
+	rm -rf $(VENV) .aws-sam out

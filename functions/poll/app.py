@@ -1,0 +1,35 @@
+"""Poll handler: an SQS batch of feed ids (or a direct invocation) → the poll use case."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from wirewatch import runtime
+from wirewatch.logs import logger
+from wirewatch.queue import feed_ids_from_message
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Poll the feeds named by the SQS records (reporting partial batch failures) or by the event."""
+    repo = runtime.repository()
+    if "Records" not in event:
+        ids = event.get("feed_ids")
+        feeds = repo.get_feeds(ids) if ids else repo.list_feeds()
+        report = runtime.run_poll([f for f in feeds if f.enabled])
+        logger.info("poll done", extra=report.to_dict())
+        return report.to_dict()
+
+    failures, wanted = [], []
+    for record in event["Records"]:
+        try:
+            wanted.extend(feed_ids_from_message(record["body"]))
+        except ValueError as exc:
+            logger.warning("bad poll message", extra={"message_id": record["messageId"], "error": str(exc)})
+            failures.append({"itemIdentifier": record["messageId"]})
+    feeds = [f for f in repo.get_feeds(wanted) if f.enabled]
+    # A store failure raises: the whole batch is retried, which is safe because every write is idempotent.
+    report = runtime.run_poll(feeds, now=datetime.now(UTC))
+    logger.info("poll done", extra=report.to_dict())
+    return {"batchItemFailures": failures}

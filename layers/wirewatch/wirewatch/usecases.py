@@ -1,0 +1,232 @@
+"""Use cases: poll and dispatch, orchestrated over small ports (no boto3 here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from wirewatch.config import Settings
+from wirewatch.feeds.fetch import FetchResult
+from wirewatch.feeds.parse import parse_feed
+from wirewatch.feeds.state import BackoffPolicy, next_feed_state
+from wirewatch.feeds.urls import item_id
+from wirewatch.models import Classification, Entry, Feed, Item
+
+# Puts are independent conditional writes; a few in flight hide the round trip.
+_WRITE_WORKERS = 16
+
+
+class PollStore(Protocol):
+    def existing_item_ids(self, item_ids: Iterable[str]) -> set[str]: ...
+    def put_item_if_new(self, item: Item, expires_at: datetime) -> bool: ...
+    def save_feed(self, feed: Feed) -> None: ...
+
+
+class FeedCatalog(Protocol):
+    def list_feeds(self) -> list[Feed]: ...
+    def add_feed(self, feed: Feed) -> bool: ...
+
+
+class PollQueue(Protocol):
+    def send_batches(self, batches: Sequence[Sequence[str]]) -> int: ...
+
+
+Fetcher = Callable[[Sequence[Feed]], list[FetchResult]]
+Classifier = Callable[[str, str, str | None], Classification]
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    feed_id: str
+    outcome: str  # ok | not_modified | failed | gone
+    status: int | None
+    new_items: int = 0
+    relevant_items: int = 0
+    malformed: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PollReport:
+    feeds: int
+    fetched: int
+    not_modified: int
+    failed: int
+    new_items: int
+    relevant_items: int
+    outcomes: tuple[FeedOutcome, ...] = ()
+    new_relevant: tuple[Item, ...] = field(default=(), repr=False)
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [
+            {"feed": o.feed_id, "status": o.status, "error": o.error}
+            for o in self.outcomes
+            if o.outcome in ("failed", "gone")
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Machine-readable summary (CLI --json, Lambda result, API run record)."""
+        return {
+            "feeds": self.feeds,
+            "fetched": self.fetched,
+            "not_modified": self.not_modified,
+            "failed": self.failed,
+            "new_items": self.new_items,
+            "relevant_items": self.relevant_items,
+            "errors": self.errors,
+        }
+
+
+def poll(
+    feeds: Sequence[Feed],
+    *,
+    store: PollStore,
+    fetch: Fetcher,
+    classify: Classifier,
+    settings: Settings,
+    now: datetime,
+) -> PollReport:
+    """Fetch feeds concurrently, classify their entries and store each new item exactly once.
+
+    A feed's problems become a recorded failure on that feed; only a store failure raises,
+    so the invocation fails and is retried (every write here is idempotent).
+    """
+    policy = BackoffPolicy(
+        base_seconds=settings.backoff_base_seconds, max_seconds=settings.backoff_max_seconds
+    )
+    by_id = {feed.id: feed for feed in feeds}
+    results = fetch(list(by_id.values()))
+
+    new_states: list[Feed] = []
+    outcomes: dict[str, FeedOutcome] = {}
+    candidates: dict[str, Item] = {}
+    for result in results:
+        feed = by_id[result.feed_id]
+        entries: Sequence[Entry] = ()
+        malformed = False
+        if result.outcome == "ok":
+            parsed = parse_feed(
+                result.body, result.headers, result.url, summary_max=settings.summary_max_chars
+            )
+            if parsed.error:
+                result = replace(result, outcome="error", error=parsed.error)
+            entries, malformed = parsed.entries, parsed.malformed
+        new_states.append(next_feed_state(feed, result, now, policy))
+        outcomes[feed.id] = FeedOutcome(
+            feed_id=feed.id,
+            outcome={"error": "failed"}.get(result.outcome, result.outcome),
+            status=result.status,
+            malformed=malformed,
+            error=result.error,
+        )
+        for item in build_items(feed, entries, classify=classify, settings=settings, now=now):
+            candidates.setdefault(item.id, item)
+
+    known = store.existing_item_ids(candidates) if candidates else set()
+    fresh = [item for item_id_, item in candidates.items() if item_id_ not in known]
+    stored = _store_items(store, fresh, settings, now)
+    # Feed state (ETag, Last-Modified) is saved only after its items, so a crash refetches rather than skips.
+    with ThreadPoolExecutor(max_workers=_WRITE_WORKERS) as pool:
+        list(pool.map(store.save_feed, new_states))
+
+    for item in stored:
+        o = outcomes[item.feed_id]
+        outcomes[item.feed_id] = replace(
+            o, new_items=o.new_items + 1, relevant_items=o.relevant_items + int(item.relevant)
+        )
+    all_outcomes = tuple(outcomes.values())
+    return PollReport(
+        feeds=len(by_id),
+        fetched=sum(o.outcome == "ok" for o in all_outcomes),
+        not_modified=sum(o.outcome == "not_modified" for o in all_outcomes),
+        failed=sum(o.outcome in ("failed", "gone") for o in all_outcomes),
+        new_items=len(stored),
+        relevant_items=sum(item.relevant for item in stored),
+        outcomes=all_outcomes,
+        new_relevant=tuple(item for item in stored if item.relevant and not item.suppressed),
+    )
+
+
+def build_items(
+    feed: Feed, entries: Iterable[Entry], *, classify: Classifier, settings: Settings, now: datetime
+) -> list[Item]:
+    """Items from a feed's entries: identity, time, flood guard and classification."""
+    flood_cutoff = now - timedelta(hours=settings.first_run_max_age_hours)
+    items = []
+    for entry in entries:
+        try:
+            identity = item_id(entry.guid, entry.link)
+        except ValueError:
+            continue  # no GUID and no link: nothing stable to deduplicate on
+        # A missing or future date falls back to first-seen time; the date never feeds identity.
+        published = min(entry.published, now) if entry.published else now
+        items.append(
+            Item(
+                id=identity,
+                feed_id=feed.id,
+                source=feed.name,
+                title=entry.title,
+                link=entry.link or "",
+                summary=entry.summary,
+                published=published,
+                first_seen=now,
+                language=feed.language,
+                classification=classify(entry.title, entry.summary, feed.language),
+                suppressed=feed.never_polled and published < flood_cutoff,
+            )
+        )
+    return items
+
+
+def _store_items(store: PollStore, items: Sequence[Item], settings: Settings, now: datetime) -> list[Item]:
+    def put(item: Item) -> Item | None:
+        days = settings.relevant_ttl_days if item.relevant else settings.other_ttl_days
+        return item if store.put_item_if_new(item, now + timedelta(days=days)) else None
+
+    with ThreadPoolExecutor(max_workers=_WRITE_WORKERS) as pool:
+        return [item for item in pool.map(put, items) if item is not None]
+
+
+def due_feeds(feeds: Iterable[Feed], now: datetime) -> list[Feed]:
+    """Enabled feeds whose next attempt has come (backoff and Retry-After respected)."""
+    return [f for f in feeds if f.enabled and (f.next_attempt is None or f.next_attempt <= now)]
+
+
+@dataclass(frozen=True)
+class DispatchReport:
+    feeds: int
+    due: int
+    messages: int
+    seeded: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"feeds": self.feeds, "due": self.due, "messages": self.messages, "seeded": self.seeded}
+
+
+def seed_feeds(catalog: FeedCatalog, initial: Iterable[Feed]) -> int:
+    """Add the initial feed list; feeds that exist are left alone. Returns how many were added."""
+    return sum(catalog.add_feed(feed) for feed in initial)
+
+
+def dispatch(
+    *,
+    catalog: FeedCatalog,
+    queue: PollQueue,
+    initial_feeds: Callable[[], list[Feed]],
+    feeds_per_message: int,
+    now: datetime,
+) -> DispatchReport:
+    """Send the feeds that are due to the poll queue in batches; seed the initial list on first run."""
+    feeds = catalog.list_feeds()
+    seeded = 0
+    if not feeds:
+        seeded = seed_feeds(catalog, initial_feeds())
+        feeds = catalog.list_feeds()
+    due = [f.id for f in due_feeds(feeds, now)]
+    batches = [due[i : i + feeds_per_message] for i in range(0, len(due), feeds_per_message)]
+    messages = queue.send_batches(batches) if batches else 0
+    return DispatchReport(feeds=len(feeds), due=len(due), messages=messages, seeded=seeded)
