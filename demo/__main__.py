@@ -7,6 +7,7 @@ then runs the real `wirewatch` commands against an embedded AWS emulator in a fr
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
@@ -19,21 +20,43 @@ from loopback.feed_server import FeedServer, Request, Response
 from wirewatch.cli import main as wirewatch
 
 FEEDS = Path(__file__).parent / "feeds"
-_PUBDATE = re.compile(rb"<pubDate>([^<]+)</pubDate>")
+# RSS pubDate is RFC 822; Atom updated/published and RDF dc:date are ISO 8601.
+_DATE = re.compile(rb"<(pubDate|updated|published|dc:date)>([^<]+)</\1>")
+_TITLE = re.compile(r"<title>([^<]+)</title>")
+_LANGUAGE = re.compile(r"<(?:language|dc:language)>([a-z]{2})|xml:lang=\"([a-z]{2})")
+
+
+def _read_date(raw: str) -> datetime:
+    raw = raw.strip()
+    if raw[:4].isdigit():
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    return parsedate_to_datetime(raw)
 
 
 def redate(body: bytes, now: datetime) -> bytes:
-    """Shift every pubDate by the same amount so the newest one is ten minutes before now."""
-    dates = [parsedate_to_datetime(m.decode()) for m in _PUBDATE.findall(body)]
+    """Shift every date by the same amount so the newest one is ten minutes before now."""
+    dates = [_read_date(m[1].decode()) for m in _DATE.findall(body)]
     if not dates:
         return body
     shift = now - timedelta(minutes=10) - max(dates)
 
     def moved(match: re.Match[bytes]) -> bytes:
-        when = parsedate_to_datetime(match.group(1).decode()) + shift
-        return b"<pubDate>" + format_datetime(when.astimezone(UTC)).encode() + b"</pubDate>"
+        tag, raw = match.group(1), match.group(2).decode()
+        when = (_read_date(raw) + shift).astimezone(UTC)
+        text = when.isoformat() if raw.strip()[:4].isdigit() else format_datetime(when)
+        return b"<" + tag + b">" + text.encode() + b"</" + tag + b">"
 
-    return _PUBDATE.sub(moved, body)
+    return _DATE.sub(moved, body)
+
+
+def feed_entry(url: str, document: str) -> str:
+    """A [[feed]] table for the demo feed list, named after the feed's own title."""
+    title = _TITLE.search(document)
+    language = _LANGUAGE.search(document)
+    name = title.group(1).strip() if title else url
+    lang = next((g for g in language.groups() if g), "en") if language else "en"
+    quoted = json.dumps(name, ensure_ascii=False)
+    return f'[[feed]]\nname = {quoted}\nurl = "{url}"\nlanguage = "{lang}"\n'
 
 
 def static_feed(body: bytes) -> object:
@@ -61,13 +84,13 @@ def run() -> int:
     now = datetime.now(UTC)
     state = Path(tempfile.mkdtemp(prefix="wirewatch-demo-"))
     with FeedServer() as server:
-        lines = []
+        entries = []
         for path in sorted(FEEDS.glob("*.xml")):
             server.route(f"/{path.name}", static_feed(redate(path.read_bytes(), now)))
-            lines.append(server.url(f"/{path.name}"))
-        feed_list = state / "feeds.txt"
-        feed_list.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print(f"serving {len(lines)} bundled feeds on {server.url('/')}; state in {state}")
+            entries.append(feed_entry(server.url(f"/{path.name}"), path.read_text("utf-8")))
+        feed_list = state / "feeds.toml"
+        feed_list.write_text("\n".join(entries), encoding="utf-8")
+        print(f"serving {len(entries)} bundled feeds on {server.url('/')}; state in {state}")
 
         banner("wirewatch poll (first cycle)")
         if wirewatch(["poll", "--feeds", str(feed_list), "--state", str(state)]):

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.feed_server import FeedServer
+from loopback.feed_server import FeedServer
 from tests.support.rss import LAUNCH, SANCTIONS, WEATHER, rss
 
 pytestmark = pytest.mark.integration

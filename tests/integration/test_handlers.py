@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
+from loopback.feed_server import FeedServer
+from tests.support.aws import FakeLambdaContext, load_event, load_handler
+from tests.support.rss import LAUNCH, SANCTIONS, WEATHER, rss
 from wirewatch import aws, runtime
 from wirewatch.feedlist import default_feeds
 from wirewatch.feeds.urls import item_id
 from wirewatch.models import Feed
-
-from tests.support.aws import FakeLambdaContext, load_event, load_handler
-from tests.support.feed_server import FeedServer
-from tests.support.rss import LAUNCH, SANCTIONS, WEATHER, rss
 
 pytestmark = pytest.mark.integration
 

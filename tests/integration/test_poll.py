@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
+from loopback.feed_server import FeedServer, Request, Response
+from tests.support.aws import RequestCounter
+from tests.support.rss import LAUNCH, MARKETS, SANCTIONS, WEATHER, Story, rss
 from wirewatch import runtime
 from wirewatch.models import Feed
-
-from tests.support.aws import RequestCounter
-from tests.support.feed_server import FeedServer, Request, Response
-from tests.support.rss import LAUNCH, MARKETS, SANCTIONS, WEATHER, Story, rss
 
 pytestmark = pytest.mark.integration
 
@@ -261,3 +261,49 @@ def test_loopback_feed_is_refused_unless_allowed(
     report = poll_all()
     assert report.failed == 1
     assert server.count("/local.xml") == 0
+
+
+def test_reclassify_shows_changes_and_writes_them_unless_dry_run(
+    aws_env: dict[str, str], server: FeedServer
+) -> None:
+    from wirewatch.models import Classification
+    from wirewatch.usecases import reclassify
+
+    # Given two stored items, classified by the current rules
+    server.route("/wire.xml", body=rss([LAUNCH, WEATHER]))
+    add_feed(server, "/wire.xml")
+    poll_all()
+    repo = runtime.repository()
+    now = datetime.now(UTC)
+
+    # When a rule change makes the weather story relevant and the launch irrelevant
+    def changed_rules(title: str, summary: str, lang: str | None) -> Classification:
+        return (
+            Classification(topics=("missile",), severity="normal") if "Typhoon" in title else Classification()
+        )
+
+    examined, dry = reclassify(
+        store=repo,
+        classify=changed_rules,
+        since=now - timedelta(days=1),
+        now=now,
+        settings=runtime.settings(),
+        dry_run=True,
+    )
+    # Then the dry run lists both changes and writes nothing
+    assert examined == 2
+    assert {(c.item.title, c.gained, c.lost) for c in dry} == {
+        (WEATHER.title, ("missile",), ()),
+        (LAUNCH.title, (), ("missile",)),
+    }
+    assert [i.title for i in repo.relevant_items(now - timedelta(days=1), now)] == [LAUNCH.title]
+    # And the real run moves the items in and out of the relevant index
+    reclassify(
+        store=repo,
+        classify=changed_rules,
+        since=now - timedelta(days=1),
+        now=now,
+        settings=runtime.settings(),
+        dry_run=False,
+    )
+    assert [i.title for i in repo.relevant_items(now - timedelta(days=1), now)] == [WEATHER.title]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from wirewatch.feedlist import FeedListError, default_feeds, feed_id_for_url, parse_feed_list
 
 

@@ -174,6 +174,34 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return run_classify(sys.stdin, sys.stdout, sys.stderr, args.explain)
 
 
+def cmd_reclassify(args: argparse.Namespace) -> int:
+    from wirewatch import runtime
+    from wirewatch.classify import classify
+    from wirewatch.usecases import reclassify
+
+    now = datetime.now(UTC)
+    examined, changes = reclassify(
+        store=runtime.repository(),
+        classify=classify,
+        since=now - parse_duration(args.since),
+        now=now,
+        settings=runtime.settings(),
+        dry_run=args.dry_run,
+    )
+    for change in changes:
+        old, new = change.item.classification, change.new
+        delta = " ".join([f"+{t}" for t in change.gained] + [f"-{t}" for t in change.lost])
+        severity = f"{old.severity}→{new.severity}" if old.severity != new.severity else new.severity
+        print(f"{delta or '~':<20} {severity:<16} {change.item.title}")
+    gained = sum(bool(c.gained) for c in changes)
+    lost = sum(bool(c.lost) for c in changes)
+    verdict = "dry run, nothing written" if args.dry_run else f"{len(changes)} items updated"
+    print(
+        f"examined {examined} items since {args.since}: {gained} new matches, {lost} dropped matches; {verdict}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="wirewatch", description=__doc__)

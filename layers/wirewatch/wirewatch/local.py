@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -42,6 +43,8 @@ def moto_server() -> Iterator[str]:
     """Run a moto server on a loopback port; yields its endpoint URL."""
     from moto.server import ThreadedMotoServer
 
+    # werkzeug logs every request at INFO; the emulator should be as quiet as the real thing.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

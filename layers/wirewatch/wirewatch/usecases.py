@@ -230,3 +230,51 @@ def dispatch(
     batches = [due[i : i + feeds_per_message] for i in range(0, len(due), feeds_per_message)]
     messages = queue.send_batches(batches) if batches else 0
     return DispatchReport(feeds=len(feeds), due=len(due), messages=messages, seeded=seeded)
+
+
+class ReclassifyStore(Protocol):
+    def items_first_seen(self, since: datetime, until: datetime) -> Iterable[Item]: ...
+    def update_classification(
+        self, item: Item, classification: Classification, relevant_expiry: datetime
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Reclassification:
+    item: Item
+    new: Classification
+
+    @property
+    def gained(self) -> tuple[str, ...]:
+        return tuple(t for t in self.new.topics if t not in self.item.classification.topics)
+
+    @property
+    def lost(self) -> tuple[str, ...]:
+        return tuple(t for t in self.item.classification.topics if t not in self.new.topics)
+
+
+def reclassify(
+    *,
+    store: ReclassifyStore,
+    classify: Classifier,
+    since: datetime,
+    now: datetime,
+    settings: Settings,
+    dry_run: bool,
+) -> tuple[int, list[Reclassification]]:
+    """Re-run the current rules over stored items; write the changes unless dry_run.
+
+    Returns how many items were examined and the ones whose topics or severity change.
+    """
+    examined, changes = 0, []
+    for item in store.items_first_seen(since, now):
+        examined += 1
+        new = classify(item.title, item.summary, item.language)
+        old = item.classification
+        if new.topics != old.topics or new.severity != old.severity:
+            changes.append(Reclassification(item, new))
+    if not dry_run:
+        expiry = now + timedelta(days=settings.relevant_ttl_days)
+        for change in changes:
+            store.update_classification(change.item, change.new, expiry)
+    return examined, changes

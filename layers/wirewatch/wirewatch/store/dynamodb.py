@@ -3,7 +3,9 @@
 One table, single-table design (see DESIGN.md):
   FEED#<id> / FEED          gsi1: FEEDS / <id>
   ITEM#<id> / ITEM          gsi1 (relevant items only, sparse): ITEMS#<yyyy-mm> / <published iso>#<id>
-Relevant items are bucketed by month so a time-window read is one Query per month touched.
+                            gsi2 (every item): SEEN#<yyyy-mm-dd> / <first seen iso>#<id>
+Relevant items are bucketed by month so a time-window read is one Query per month touched; gsi2
+serves re-classification of history, day by day.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
 from wirewatch.models import Classification, Evidence, Feed, Item
-from wirewatch.store.schema import GSI1, TTL_ATTRIBUTE
+from wirewatch.store.schema import GSI1, GSI2, TTL_ATTRIBUTE
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -105,7 +108,6 @@ def feed_from_record(record: dict[str, Any]) -> Feed:
 
 def item_to_record(item: Item, expires_at: datetime) -> dict[str, Any]:
     """Table record of an item; relevant items also go into the sparse time index."""
-    c = item.classification
     record: dict[str, Any] = {
         "pk": f"ITEM#{item.id}",
         "sk": "ITEM",
@@ -119,6 +121,20 @@ def item_to_record(item: Item, expires_at: datetime) -> dict[str, Any]:
         "published": _iso(item.published),
         "first_seen": _iso(item.first_seen),
         "language": item.language,
+        "suppressed": item.suppressed,
+        "story_id": item.story_id,
+        TTL_ATTRIBUTE: int(expires_at.timestamp()),
+        "gsi2pk": f"SEEN#{item.first_seen.astimezone(UTC):%Y-%m-%d}",
+        "gsi2sk": f"{_iso(item.first_seen)}#{item.id}",
+    }
+    record.update(_classification_fields(item.classification))
+    if item.relevant:
+        record.update(_relevant_index(item))
+    return record
+
+
+def _classification_fields(c: Classification) -> dict[str, Any]:
+    return {
         "topics": list(c.topics),
         "severity": c.severity,
         "severity_reason": c.severity_reason,
@@ -127,14 +143,11 @@ def item_to_record(item: Item, expires_at: datetime) -> dict[str, Any]:
         "scores": json.dumps(dict(c.scores), sort_keys=True),
         "evidence": json.dumps([asdict(e) for e in c.evidence], ensure_ascii=False),
         "facts": json.dumps(dict(c.facts), ensure_ascii=False, sort_keys=True),
-        "suppressed": item.suppressed,
-        "story_id": item.story_id,
-        TTL_ATTRIBUTE: int(expires_at.timestamp()),
     }
-    if c.relevant:
-        record["gsi1pk"] = f"ITEMS#{_month(item.published)}"
-        record["gsi1sk"] = f"{_iso(item.published)}#{item.id}"
-    return record
+
+
+def _relevant_index(item: Item) -> dict[str, str]:
+    return {"gsi1pk": f"ITEMS#{_month(item.published)}", "gsi1sk": f"{_iso(item.published)}#{item.id}"}
 
 
 def item_from_record(record: dict[str, Any]) -> Item:
@@ -238,6 +251,40 @@ class Repository:
                     return items
         return items
 
+    def items_first_seen(self, since: datetime, until: datetime) -> Iterator[Item]:
+        """Every stored item first seen in [since, until], relevant or not, from the day index."""
+        day = since.astimezone(UTC).date()
+        while day <= until.astimezone(UTC).date():
+            bounds = (_iso(since) or "", f"{_iso(until)}#~")
+            for record in self._query(GSI2, f"SEEN#{day:%Y-%m-%d}", between=bounds):
+                yield item_from_record(record)
+            day += timedelta(days=1)
+
+    def update_classification(
+        self, item: Item, classification: Classification, relevant_expiry: datetime
+    ) -> None:
+        """Replace an item's classification, moving it into or out of the relevant index."""
+        fields = _classification_fields(classification)
+        names = {f"#{k}": k for k in fields}
+        values = {f":{k}": v for k, v in fields.items()}
+        update = "SET " + ", ".join(f"#{k} = :{k}" for k in fields)
+        if classification.relevant:
+            index = _relevant_index(item)
+            names.update({f"#{k}": k for k in index} | {"#ttl": TTL_ATTRIBUTE})
+            values.update({f":{k}": v for k, v in index.items()} | {":ttl": int(relevant_expiry.timestamp())})
+            update += ", " + ", ".join(f"#{k} = :{k}" for k in index) + ", #ttl = :ttl"
+        else:
+            update += " REMOVE gsi1pk, gsi1sk"
+        self._call(
+            "update_item",
+            TableName=self._table,
+            Key=_encode({"pk": f"ITEM#{item.id}", "sk": "ITEM"}),
+            UpdateExpression=update,
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=_encode(values),
+        )
+
     # plumbing
 
     def _put_if_absent(self, record: dict[str, Any]) -> bool:
@@ -259,10 +306,11 @@ class Repository:
         between: tuple[str, str] | None = None,
         newest_first: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        condition = "gsi1pk = :p"
+        # Index names double as their key attribute prefixes: gsi1 → gsi1pk / gsi1sk.
+        condition = f"{index}pk = :p"
         values: dict[str, Any] = {":p": partition}
         if between:
-            condition += " AND gsi1sk BETWEEN :a AND :b"
+            condition += f" AND {index}sk BETWEEN :a AND :b"
             values.update({":a": between[0], ":b": between[1]})
         kwargs: dict[str, Any] = {
             "TableName": self._table,

@@ -1,0 +1,255 @@
+"""Fetch feeds concurrently with conditional GET, manual SSRF-checked redirects and hard limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from typing import Literal
+
+import httpx
+
+from wirewatch.feeds.ssrf import Resolver, UnsafeUrlError, check_url, resolve_host
+from wirewatch.models import Feed
+
+Outcome = Literal["ok", "not_modified", "gone", "error"]
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+)
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT_REDIRECTS = frozenset({301, 308})
+_RETRY_STATUSES = frozenset({429, 503})
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """Per-run fetch limits; one explicit switch allows loopback for local runs and tests."""
+
+    concurrency: int = 32
+    connect_timeout: float = 5.0
+    total_timeout: float = 20.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    allow_loopback: bool = False
+    user_agent: str = "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)"
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one fetch of one feed produced; failures are results, never exceptions."""
+
+    feed_id: str
+    outcome: Outcome
+    status: int | None
+    url: str
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    permanent_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after: float | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+
+
+class _FetchFailed(Exception):
+    """Internal: ends a fetch with a short error message."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _status_text(status: int) -> str:
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def _conditional_headers(feed: Feed) -> dict[str, str]:
+    headers = {}
+    if feed.etag:
+        headers["If-None-Match"] = feed.etag
+    if feed.last_modified:
+        headers["If-Modified-Since"] = feed.last_modified
+    return headers
+
+
+async def _read_limited(response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _FetchFailed(
+            f"body too large: {declared} bytes declared, limit {max_bytes}", response.status_code
+        )
+    chunks: list[bytes] = []
+    size = 0
+    # Counted after decompression, so a small gzip bomb is stopped too.
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _FetchFailed(f"body too large: over {max_bytes} bytes", response.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _fetch(
+    client: httpx.AsyncClient, feed: Feed, limits: FetchLimits, resolve: Resolver
+) -> FetchResult:
+    url = feed.url
+    headers = _conditional_headers(feed)
+    permanent_url: str | None = None
+    all_permanent = True
+    for _hop in range(limits.max_redirects + 1):
+        try:
+            await asyncio.to_thread(check_url, url, allow_loopback=limits.allow_loopback, resolve=resolve)
+        except UnsafeUrlError as exc:
+            raise _FetchFailed(f"unsafe URL {url}: {exc}") from exc
+        request = client.build_request("GET", url, headers=headers)
+        response = await client.send(request, stream=True, follow_redirects=False)
+        try:
+            status = response.status_code
+            location = response.headers.get("location")
+            if status in _REDIRECTS and location:
+                url = str(response.url.join(location.strip()))
+                all_permanent = all_permanent and status in _PERMANENT_REDIRECTS
+                if all_permanent:
+                    permanent_url = url
+                continue
+            result_headers = dict(response.headers.items())
+            common = {
+                "feed_id": feed.id,
+                "status": status,
+                "url": str(response.url),
+                "headers": result_headers,
+                "permanent_url": permanent_url,
+                "etag": response.headers.get("etag"),
+                "last_modified": response.headers.get("last-modified"),
+            }
+            if status == 304:
+                return FetchResult(outcome="not_modified", **common)
+            if status == 410:
+                return FetchResult(outcome="gone", error=_status_text(status), **common)
+            if status in _RETRY_STATUSES:
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                return FetchResult(
+                    outcome="error", error=_status_text(status), retry_after=retry_after, **common
+                )
+            if not 200 <= status < 300:
+                return FetchResult(outcome="error", error=_status_text(status), **common)
+            body = await _read_limited(response, limits.max_bytes)
+            return FetchResult(outcome="ok", body=body, **common)
+        finally:
+            await response.aclose()
+    raise _FetchFailed(f"too many redirects (more than {limits.max_redirects})")
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    kinds: tuple[tuple[type[httpx.HTTPError], str], ...] = (
+        (httpx.ConnectTimeout, "connect timed out"),
+        (httpx.ReadTimeout, "read timed out"),
+        (httpx.TimeoutException, "timed out"),
+        (httpx.ConnectError, "connection failed"),
+        (httpx.RemoteProtocolError, "protocol error"),
+        (httpx.DecodingError, "bad content encoding"),
+        (httpx.UnsupportedProtocol, "unsupported URL"),
+    )
+    kind = next((text for cls, text in kinds if isinstance(exc, cls)), type(exc).__name__)
+    detail = str(exc).strip()
+    return f"{kind}: {detail}" if detail else kind
+
+
+async def fetch_feed(
+    client: httpx.AsyncClient, feed: Feed, limits: FetchLimits, *, resolve: Resolver = resolve_host
+) -> FetchResult:
+    """Fetch one feed; every feed problem becomes an outcome="error" result, never an exception."""
+    started = time.monotonic()
+    error: str
+    status: int | None = None
+    try:
+        # One deadline for DNS, connect, redirects and body, so a slow-drip server cannot hold a slot.
+        async with asyncio.timeout(limits.total_timeout):
+            result = await _fetch(client, feed, limits, resolve)
+        return replace(result, elapsed=time.monotonic() - started)
+    except TimeoutError:
+        error = f"timed out after {limits.total_timeout:g}s"
+    except _FetchFailed as exc:
+        error, status = str(exc), exc.status
+    except httpx.HTTPError as exc:
+        error = _describe(exc)
+    except (OSError, ValueError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    return FetchResult(
+        feed_id=feed.id,
+        outcome="error",
+        status=status,
+        url=feed.url,
+        error=error,
+        elapsed=time.monotonic() - started,
+    )
+
+
+def make_client(limits: FetchLimits, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """The shared HTTP/1.1 client for a run: pool sized to the concurrency, feed Accept, gzip."""
+    return httpx.AsyncClient(
+        http1=True,
+        http2=False,
+        transport=transport,
+        follow_redirects=False,
+        # Proxy variables would route around the SSRF checks; feeds are fetched directly.
+        trust_env=False,
+        limits=httpx.Limits(max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency),
+        timeout=httpx.Timeout(limits.total_timeout, connect=limits.connect_timeout),
+        headers={"User-Agent": limits.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
+    )
+
+
+async def fetch_all(
+    feeds: Sequence[Feed],
+    limits: FetchLimits,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    resolve: Resolver = resolve_host,
+) -> list[FetchResult]:
+    """Fetch every feed, at most limits.concurrency at once, results in the order of feeds."""
+    semaphore = asyncio.Semaphore(limits.concurrency)
+    async with make_client(limits, transport) as client:
+
+        async def one(feed: Feed) -> FetchResult:
+            async with semaphore:
+                return await fetch_feed(client, feed, limits, resolve=resolve)
+
+        return list(await asyncio.gather(*(one(feed) for feed in feeds)))
+
+
+def fetch_all_sync(
+    feeds: Sequence[Feed],
+    limits: FetchLimits,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    resolve: Resolver = resolve_host,
+) -> list[FetchResult]:
+    """fetch_all for synchronous callers (Lambda handlers, CLI)."""
+    return asyncio.run(fetch_all(feeds, limits, transport=transport, resolve=resolve))
