@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from wirewatch import aws, runtime
 from wirewatch.local import moto_server
 from wirewatch.store.schema import create_table
