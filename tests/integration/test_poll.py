@@ -57,7 +57,9 @@ def test_poll_stores_each_new_item_with_one_put(
     # Then every item is stored once, with exactly one PutItem per new item, and the relevant ones are indexed
     assert report.new_items == 4
     assert report.relevant_items == 2
-    assert counter.calls["PutItem"] == 4 + 1  # four items, plus the feed's own state record
+    assert counter.puts["ITEM"] == 4
+    assert counter.puts["FEED"] == 1  # the feed's own state record
+    assert counter.puts["STORY"] == 2  # each relevant item starts a story
     assert counter.calls["Scan"] == 0
     items = runtime.repository().relevant_items(datetime.now(UTC) - timedelta(days=1), datetime.now(UTC))
     assert {i.title for i in items} == {LAUNCH.title, SANCTIONS.title}
@@ -75,7 +77,7 @@ def test_poll_skips_items_already_seen(aws_env: dict[str, str], server: FeedServ
     report = poll_all()
     # Then only the new item costs a write
     assert report.new_items == 1
-    assert counter.calls["PutItem"] == 1 + 1
+    assert counter.puts["ITEM"] == 1
 
 
 def test_unchanged_feed_costs_no_item_writes(
@@ -92,7 +94,7 @@ def test_unchanged_feed_costs_no_item_writes(
     assert server.requests_for("/wire.xml")[-1].headers["if-none-match"] == '"v1"'
     assert report.not_modified == 1 and report.new_items == 0
     assert counter.calls["BatchGetItem"] == 0
-    assert counter.calls["PutItem"] == 1
+    assert counter.puts == {"FEED": 1}
 
 
 def test_item_repeated_across_feeds_is_stored_once(aws_env: dict[str, str], server: FeedServer) -> None:

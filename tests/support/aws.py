@@ -39,14 +39,20 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 class RequestCounter:
-    """Counts AWS API calls made through a client, by operation name (botocore event hooks)."""
+    """Counts AWS API calls made through a client (botocore event hooks).
+
+    `calls` counts by operation; `puts` counts PutItem by record kind (the pk prefix: ITEM, FEED, STORY).
+    """
 
     def __init__(self, client: Any) -> None:
         self.calls: Counter[str] = Counter()
-        client.meta.events.register("before-call.*.*", self._count)
+        self.puts: Counter[str] = Counter()
+        client.meta.events.register("before-parameter-build.*.*", self._count)
 
-    def _count(self, model: Any, **_: Any) -> None:
+    def _count(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         self.calls[model.name] += 1
+        if model.name == "PutItem":
+            self.puts[params["Item"]["pk"]["S"].split("#", 1)[0]] += 1
 
     def reset(self) -> None:
         self.calls.clear()

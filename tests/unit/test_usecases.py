@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from wirewatch.config import Settings
 from wirewatch.feeds.fetch import FetchResult
-from wirewatch.models import Classification, Entry, Feed, Item
+from wirewatch.models import Classification, Entry, Feed, Item, Story
 from wirewatch.usecases import build_items, dispatch, due_feeds, poll
 
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
@@ -22,6 +22,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.items: dict[str, Item] = {}
         self.feeds: dict[str, Feed] = {}
+        self.stories: dict[str, Story] = {}
         self.puts = 0
 
     def existing_item_ids(self, item_ids: Iterable[str]) -> set[str]:
@@ -33,6 +34,12 @@ class MemoryStore:
 
     def save_feed(self, feed: Feed) -> None:
         self.feeds[feed.id] = feed
+
+    def stories_seen_between(self, since: datetime, until: datetime, limit: int | None = None) -> list[Story]:
+        return [s for s in self.stories.values() if since <= s.last_seen <= until]
+
+    def save_story(self, story: Story, previous: Story | None) -> None:
+        self.stories[story.id] = story
 
     def list_feeds(self) -> list[Feed]:
         return list(self.feeds.values())
@@ -65,6 +72,8 @@ def test_poll_stores_new_items_once_and_reports_counts() -> None:
     second = poll([feed], store=store, fetch=fetch, classify=fake_classify, settings=SETTINGS, now=NOW)
     assert (first.new_items, first.relevant_items, first.fetched) == (2, 1, 1)
     assert second.new_items == 0 and store.puts == 2
+    assert len(first.stories) == 1 and [s.headline for s in store.stories.values()] == ["Test missile launch"]
+    assert store.items[first.new_relevant[0].id].story_id == first.stories[0].id
     assert store.feeds["w"].last_success == NOW
 
 

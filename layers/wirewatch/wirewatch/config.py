@@ -29,6 +29,13 @@ class Settings:
     backoff_base_seconds: float = 120.0
     backoff_max_seconds: float = 6 * 3600.0
     feeds_per_message: int = 10
+    story_window_hours: float = 72.0
+    sender: str | None = None
+    ses_configuration_set: str | None = None
+    public_url: str | None = None
+    token_key_parameter: str = "/wirewatch/token-key"
+    slack_secret_prefix: str = "/wirewatch/slack/"
+    send_empty_digests: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -51,7 +58,21 @@ class Settings:
             backoff_base_seconds=_read(env, "WIREWATCH_BACKOFF_BASE_SECONDS", _positive(float), 120.0),
             backoff_max_seconds=_read(env, "WIREWATCH_BACKOFF_MAX_SECONDS", _positive(float), 21600.0),
             feeds_per_message=_read(env, "WIREWATCH_FEEDS_PER_MESSAGE", _positive(int), 10),
+            story_window_hours=_read(env, "WIREWATCH_STORY_WINDOW_HOURS", _positive(float), 72.0),
+            sender=env.get("WIREWATCH_SENDER") or None,
+            ses_configuration_set=env.get("WIREWATCH_SES_CONFIGURATION_SET") or None,
+            public_url=_read(env, "WIREWATCH_PUBLIC_URL", _https_url, None),
+            token_key_parameter=env.get("WIREWATCH_TOKEN_KEY_PARAMETER") or "/wirewatch/token-key",
+            slack_secret_prefix=env.get("WIREWATCH_SLACK_SECRET_PREFIX") or "/wirewatch/slack/",
+            send_empty_digests=_read(env, "WIREWATCH_SEND_EMPTY_DIGESTS", _flag, False),
         )
+
+    def require(self, name: str) -> str:
+        """A setting that this code path needs; ConfigError naming its variable when unset."""
+        value = getattr(self, name)
+        if not value:
+            raise ConfigError(f"WIREWATCH_{name.upper()} is required here")
+        return str(value)
 
 
 def _read(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
@@ -71,6 +92,13 @@ def _flag(raw: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ValueError("expected 1/0, true/false, yes/no or on/off")
+
+
+def _https_url(raw: str) -> str:
+    # Plain http is accepted only on loopback, for local runs of the API.
+    if not raw.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise ValueError("must be an https:// URL")
+    return raw.rstrip("/")
 
 
 def _positive(kind: Callable[[str], T]) -> Callable[[str], T]:

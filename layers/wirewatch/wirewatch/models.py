@@ -158,4 +158,6 @@ class Subscription:
     status: str = "pending"
     failure_reason: str | None = None
     last_digest_at: datetime | None = None
+    # The end of the next digest window; a digest covers (last_digest_at, next_digest_at].
+    next_digest_at: datetime | None = None
     created_at: datetime | None = None

@@ -1,5 +1,13 @@
-"""DynamoDB persistence (the only package that talks to the table)."""
+"""DynamoDB persistence: the only package that talks to the table."""
 
-from wirewatch.store.dynamodb import Repository, StoreError
+from wirewatch.store.feeds_items import FeedItemStore
+from wirewatch.store.stories import StoryStore
+from wirewatch.store.subscriptions import SubscriptionStore
+from wirewatch.store.table import ConflictError, StoreError
 
-__all__ = ["Repository", "StoreError"]
+
+class Repository(FeedItemStore, StoryStore, SubscriptionStore):
+    """Every record kind in the one table, through one client."""
+
+
+__all__ = ["ConflictError", "Repository", "StoreError"]

@@ -13,13 +13,14 @@ from wirewatch.feeds.fetch import FetchResult
 from wirewatch.feeds.parse import parse_feed
 from wirewatch.feeds.state import BackoffPolicy, next_feed_state
 from wirewatch.feeds.urls import item_id
-from wirewatch.models import Classification, Entry, Feed, Item
+from wirewatch.models import Classification, Entry, Feed, Item, Story
+from wirewatch.usecases.stories import StoryPort, attach_stories
 
 # Puts are independent conditional writes; a few in flight hide the round trip.
 _WRITE_WORKERS = 16
 
 
-class PollStore(Protocol):
+class PollStore(StoryPort, Protocol):
     def existing_item_ids(self, item_ids: Iterable[str]) -> set[str]: ...
     def put_item_if_new(self, item: Item, expires_at: datetime) -> bool: ...
     def save_feed(self, feed: Feed) -> None: ...
@@ -59,6 +60,7 @@ class PollReport:
     relevant_items: int
     outcomes: tuple[FeedOutcome, ...] = ()
     new_relevant: tuple[Item, ...] = field(default=(), repr=False)
+    stories: tuple[Story, ...] = field(default=(), repr=False)
 
     @property
     def errors(self) -> list[dict[str, Any]]:
@@ -77,6 +79,7 @@ class PollReport:
             "failed": self.failed,
             "new_items": self.new_items,
             "relevant_items": self.relevant_items,
+            "stories": len(self.stories),
             "errors": self.errors,
         }
 
@@ -128,6 +131,7 @@ def poll(
 
     known = store.existing_item_ids(candidates) if candidates else set()
     fresh = [item for item_id_, item in candidates.items() if item_id_ not in known]
+    fresh, stories = attach_stories(fresh, store, now, timedelta(hours=settings.story_window_hours))
     stored = _store_items(store, fresh, settings, now)
     # Feed state (ETag, Last-Modified) is saved only after its items, so a crash refetches rather than skips.
     with ThreadPoolExecutor(max_workers=_WRITE_WORKERS) as pool:
@@ -148,6 +152,7 @@ def poll(
         relevant_items=sum(item.relevant for item in stored),
         outcomes=all_outcomes,
         new_relevant=tuple(item for item in stored if item.relevant and not item.suppressed),
+        stories=tuple(stories),
     )
 
 

@@ -1,4 +1,4 @@
-"""The DynamoDB repository: the only module that talks to the table.
+"""Feeds and items.
 
 One table, single-table design (see DESIGN.md):
   FEED#<id> / FEED          gsi1: FEEDS / <id>
@@ -14,51 +14,11 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
 from wirewatch.models import Classification, Evidence, Feed, Item
 from wirewatch.store.schema import GSI1, GSI2, TTL_ATTRIBUTE
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-class StoreError(RuntimeError):
-    """The table could not be read or written."""
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat(timespec="microseconds") if value else None
-
-
-def _dt(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _month(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m")
-
-
-def _encode(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(_decimals(v)) for k, v in record.items() if v is not None}
-
-
-def _decode(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
-
-
-def _decimals(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _decimals(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_decimals(v) for v in value]
-    return value
+from wirewatch.store.table import Table, encode, iso, month, months_desc, parse_dt
 
 
 def feed_to_record(feed: Feed) -> dict[str, Any]:
@@ -76,12 +36,12 @@ def feed_to_record(feed: Feed) -> dict[str, Any]:
         "enabled": feed.enabled,
         "etag": feed.etag,
         "last_modified": feed.last_modified,
-        "last_success": _iso(feed.last_success),
-        "last_attempt": _iso(feed.last_attempt),
+        "last_success": iso(feed.last_success),
+        "last_attempt": iso(feed.last_attempt),
         "last_status": feed.last_status,
         "last_error": feed.last_error,
         "consecutive_failures": feed.consecutive_failures,
-        "next_attempt": _iso(feed.next_attempt),
+        "next_attempt": iso(feed.next_attempt),
         "disabled_reason": feed.disabled_reason,
     }
 
@@ -96,12 +56,12 @@ def feed_from_record(record: dict[str, Any]) -> Feed:
         enabled=bool(record.get("enabled", True)),
         etag=record.get("etag"),
         last_modified=record.get("last_modified"),
-        last_success=_dt(record.get("last_success")),
-        last_attempt=_dt(record.get("last_attempt")),
+        last_success=parse_dt(record.get("last_success")),
+        last_attempt=parse_dt(record.get("last_attempt")),
         last_status=int(record["last_status"]) if record.get("last_status") is not None else None,
         last_error=record.get("last_error"),
         consecutive_failures=int(record.get("consecutive_failures", 0)),
-        next_attempt=_dt(record.get("next_attempt")),
+        next_attempt=parse_dt(record.get("next_attempt")),
         disabled_reason=record.get("disabled_reason"),
     )
 
@@ -118,14 +78,14 @@ def item_to_record(item: Item, expires_at: datetime) -> dict[str, Any]:
         "title": item.title,
         "link": item.link,
         "summary": item.summary,
-        "published": _iso(item.published),
-        "first_seen": _iso(item.first_seen),
+        "published": iso(item.published),
+        "first_seen": iso(item.first_seen),
         "language": item.language,
         "suppressed": item.suppressed,
         "story_id": item.story_id,
         TTL_ATTRIBUTE: int(expires_at.timestamp()),
         "gsi2pk": f"SEEN#{item.first_seen.astimezone(UTC):%Y-%m-%d}",
-        "gsi2sk": f"{_iso(item.first_seen)}#{item.id}",
+        "gsi2sk": f"{iso(item.first_seen)}#{item.id}",
     }
     record.update(_classification_fields(item.classification))
     if item.relevant:
@@ -147,7 +107,7 @@ def _classification_fields(c: Classification) -> dict[str, Any]:
 
 
 def _relevant_index(item: Item) -> dict[str, str]:
-    return {"gsi1pk": f"ITEMS#{_month(item.published)}", "gsi1sk": f"{_iso(item.published)}#{item.id}"}
+    return {"gsi1pk": f"ITEMS#{month(item.published)}", "gsi1sk": f"{iso(item.published)}#{item.id}"}
 
 
 def item_from_record(record: dict[str, Any]) -> Item:
@@ -160,8 +120,8 @@ def item_from_record(record: dict[str, Any]) -> Item:
         evidence=tuple(Evidence(**e) for e in json.loads(record.get("evidence", "[]"))),
         facts=json.loads(record.get("facts", "{}")),
     )
-    first_seen = _dt(record["first_seen"]) or datetime.now(UTC)
-    published = _dt(record.get("published")) or first_seen
+    first_seen = parse_dt(record["first_seen"]) or datetime.now(UTC)
+    published = parse_dt(record.get("published")) or first_seen
     return Item(
         id=record["id"],
         feed_id=record["feed_id"],
@@ -178,12 +138,8 @@ def item_from_record(record: dict[str, Any]) -> Item:
     )
 
 
-class Repository:
-    """Feeds and items in one DynamoDB table, through a given low-level client."""
-
-    def __init__(self, client: Any, table_name: str) -> None:
-        self._client = client
-        self._table = table_name
+class FeedItemStore(Table):
+    """Feeds and items."""
 
     # feeds
 
@@ -203,7 +159,7 @@ class Repository:
 
     def save_feed(self, feed: Feed) -> None:
         """Write a feed's whole record (config and fetch state)."""
-        self._call("put_item", TableName=self._table, Item=_encode(feed_to_record(feed)))
+        self._call("put_item", TableName=self._table, Item=encode(feed_to_record(feed)))
 
     def add_feed(self, feed: Feed) -> bool:
         """Add a feed unless one with its id exists; True when added."""
@@ -214,7 +170,7 @@ class Repository:
         response = self._call(
             "delete_item",
             TableName=self._table,
-            Key=_encode({"pk": f"FEED#{feed_id}", "sk": "FEED"}),
+            Key=encode({"pk": f"FEED#{feed_id}", "sk": "FEED"}),
             ReturnValues="ALL_OLD",
         )
         return "Attributes" in response
@@ -240,9 +196,9 @@ class Repository:
     ) -> list[Item]:
         """Relevant items published in [since, until], newest first, from the time index."""
         items: list[Item] = []
-        for month in _months_desc(since, until):
+        for bucket in months_desc(since, until):
             for record in self._query(
-                GSI1, f"ITEMS#{month}", between=(_iso(since) or "", f"{_iso(until)}#~"), newest_first=True
+                GSI1, f"ITEMS#{bucket}", between=(iso(since) or "", f"{iso(until)}#~"), newest_first=True
             ):
                 if topic and topic not in record.get("topics", []):
                     continue
@@ -255,107 +211,16 @@ class Repository:
         """Every stored item first seen in [since, until], relevant or not, from the day index."""
         day = since.astimezone(UTC).date()
         while day <= until.astimezone(UTC).date():
-            bounds = (_iso(since) or "", f"{_iso(until)}#~")
+            bounds = (iso(since) or "", f"{iso(until)}#~")
             for record in self._query(GSI2, f"SEEN#{day:%Y-%m-%d}", between=bounds):
                 yield item_from_record(record)
             day += timedelta(days=1)
 
-    def update_classification(
-        self, item: Item, classification: Classification, relevant_expiry: datetime
-    ) -> None:
+    def update_classification(self, item: Item, classification: Classification, relevant_expiry: datetime) -> None:
         """Replace an item's classification, moving it into or out of the relevant index."""
-        fields = _classification_fields(classification)
-        names = {f"#{k}": k for k in fields}
-        values = {f":{k}": v for k, v in fields.items()}
-        update = "SET " + ", ".join(f"#{k} = :{k}" for k in fields)
+        fields: dict[str, Any] = _classification_fields(classification)
         if classification.relevant:
-            index = _relevant_index(item)
-            names.update({f"#{k}": k for k in index} | {"#ttl": TTL_ATTRIBUTE})
-            values.update({f":{k}": v for k, v in index.items()} | {":ttl": int(relevant_expiry.timestamp())})
-            update += ", " + ", ".join(f"#{k} = :{k}" for k in index) + ", #ttl = :ttl"
+            fields |= _relevant_index(item) | {TTL_ATTRIBUTE: int(relevant_expiry.timestamp())}
         else:
-            update += " REMOVE gsi1pk, gsi1sk"
-        self._call(
-            "update_item",
-            TableName=self._table,
-            Key=_encode({"pk": f"ITEM#{item.id}", "sk": "ITEM"}),
-            UpdateExpression=update,
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=_encode(values),
-        )
-
-    # plumbing
-
-    def _put_if_absent(self, record: dict[str, Any]) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table, Item=_encode(record), ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise StoreError(f"put {record['pk']} failed: {exc}") from exc
-        return True
-
-    def _query(
-        self,
-        index: str,
-        partition: str,
-        *,
-        between: tuple[str, str] | None = None,
-        newest_first: bool = False,
-    ) -> Iterator[dict[str, Any]]:
-        # Index names double as their key attribute prefixes: gsi1 → gsi1pk / gsi1sk.
-        condition = f"{index}pk = :p"
-        values: dict[str, Any] = {":p": partition}
-        if between:
-            condition += f" AND {index}sk BETWEEN :a AND :b"
-            values.update({":a": between[0], ":b": between[1]})
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": index,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": _encode(values),
-            "ScanIndexForward": not newest_first,
-        }
-        while True:
-            page = self._call("query", **kwargs)
-            for raw in page.get("Items", []):
-                yield _decode(raw)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def _batch_get(self, keys: list[dict[str, str]], projection: str | None = None) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {"Keys": [_encode(k) for k in keys[start : start + 100]]}
-            if projection:
-                request["ProjectionExpression"] = projection
-            pending = {self._table: request}
-            for _attempt in range(8):
-                response = self._call("batch_get_item", RequestItems=pending)
-                found.extend(_decode(r) for r in response.get("Responses", {}).get(self._table, []))
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-            else:
-                raise StoreError("batch get left keys unprocessed after retries")
-        return found
-
-    def _call(self, operation: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self._client, operation)(**kwargs)
-        except ClientError as exc:
-            raise StoreError(f"{operation} on {self._table} failed: {exc}") from exc
-
-
-def _months_desc(since: datetime, until: datetime) -> list[str]:
-    months: list[str] = []
-    cursor = until.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    floor = since.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    while cursor >= floor:
-        months.append(cursor.strftime("%Y-%m"))
-        cursor = (cursor - timedelta(days=1)).replace(day=1)
-    return months
+            fields |= {"gsi1pk": None, "gsi1sk": None}
+        self._update(f"ITEM#{item.id}", "ITEM", fields)

@@ -1,0 +1,221 @@
+"""Scoring an item against compiled rules: topics, evidence, severity and facts."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from wirewatch.classify.rules import (
+    ENTITY_TOPIC,
+    LANGS,
+    AnchorNode,
+    FactRule,
+    Rule,
+    Rules,
+    SeverityRule,
+    parse_count,
+)
+from wirewatch.models import TOPICS, Classification, Evidence, severity_rank
+
+_TAG = re.compile(r"<[^>]{0,400}>")
+_SPACE = re.compile(r"\s+")
+_FOLD = str.maketrans(
+    {
+        "\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ",
+        "\u2010": "-", "\u2011": "-", "\u3000": " ", "\uff0c": "\u3001",
+    }
+)  # fmt: skip
+_MAX_EVIDENCE_TEXT = 80
+_SEPARATOR = "\n.。\n"
+
+
+def clean_text(text: str) -> str:
+    """Markup stripped, entities decoded, quotes folded to ASCII, whitespace collapsed."""
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    if not text.isascii():
+        text = text.translate(_FOLD)
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text:
+        text = _SPACE.sub(" ", text)
+    return text.strip()
+
+
+def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None = None) -> Classification:
+    """Classify one item with the given rules (pure; safe to call from many threads)."""
+    title = clean_text(title or "")
+    summary = clean_text(summary or "")
+    if lang:
+        lang = lang.split("-")[0].lower()
+    if lang not in LANGS:
+        lang = None
+    factor = rules.title_factor
+
+    # title and summary are matched as one string; the separator stops patterns running across them
+    joined = f"{title}{_SEPARATOR}{summary}" if summary else title
+    low = joined.lower()
+    title_end = len(title)
+    ascii_text = low.isascii()
+
+    # first match per (rule, field): a rule counts once in the title and once in the summary
+    hits: dict[tuple[str, bool], tuple[Rule, str]] = {}
+    for layer in rules.layers(lang):
+        haystack = joined if layer.original else low
+        candidates = set(layer.always)
+        _collect(layer.ascii_anchors, haystack, candidates)
+        if not ascii_text:
+            _collect(layer.other_anchors, haystack, candidates)
+        if not candidates:
+            continue
+        entries = layer.entries
+        found: list[tuple[int, int, int]] = []
+        for i in candidates:
+            for match in entries[i][0].finditer(haystack):
+                found.append((match.start(), i, match.end()))
+        if not found:
+            continue
+        found.sort()
+        taken_to = -1
+        for start, i, end in found:
+            if start < taken_to:
+                continue  # overlaps an earlier match (or one of a rule tried first) in this topic
+            taken_to = end
+            rule = entries[i][1]
+            key = (rule.id, start < title_end)
+            if key not in hits:
+                hits[key] = (rule, _span(joined, haystack, start, end))
+
+    scores = dict.fromkeys(TOPICS, 0.0)
+    evidence: list[Evidence] = []
+    entity = False
+    matched_ids: set[str] = set()
+    for (_, in_title), (rule, matched) in hits.items():
+        if rule.reject_context is not None and rule.reject_context.search(low):
+            evidence.append(Evidence(f"{rule.id}:rejected", rule.topic, _clip(matched), 0.0))
+            continue
+        if rule.context is not None and not rule.context.search(low):
+            continue
+        weight = rule.weight * factor if in_title else rule.weight
+        evidence.append(Evidence(rule.id, rule.topic, _clip(matched), weight))
+        matched_ids.add(rule.id)
+        if rule.topic == ENTITY_TOPIC:
+            entity = True
+        else:
+            scores[rule.topic] += weight
+
+    scores = {t: round(s, 2) for t, s in scores.items()}
+    topics: tuple[str, ...] = ()
+    if entity:
+        topics = tuple(t for t in TOPICS if scores[t] >= rules.threshold[t])
+    evidence.sort(key=lambda e: (e.topic != ENTITY_TOPIC, e.topic, -abs(e.weight)))
+
+    if not topics:
+        reason = (
+            "no DPRK entity named"
+            if not entity
+            else "DPRK named, but no topic reached its threshold ("
+            + ", ".join(f"{t} {scores[t]:g}/{rules.threshold[t]:g}" for t in TOPICS)
+            + ")"
+        )
+        return Classification((), scores, "none", reason, tuple(evidence), {})
+
+    facts = _extract_facts(rules.facts, topics, joined, low, lang)
+    severity, reason = _severity(rules.severities, topics, facts, matched_ids, low)
+    return Classification(topics, scores, severity, reason, tuple(evidence), facts)
+
+
+def _clip(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= _MAX_EVIDENCE_TEXT else text[: _MAX_EVIDENCE_TEXT - 1] + "…"
+
+
+def _collect(nodes: tuple[AnchorNode, ...], haystack: str, into: set[int]) -> None:
+    """Add the regex ids of every anchor found in the text (children only below found parents)."""
+    for node in nodes:
+        if node.text in haystack:
+            into.update(node.ids)
+            if node.children:
+                _collect(node.children, haystack, into)
+
+
+def _span(original: str, lowered: str, start: int, end: int) -> str:
+    """The matched text as written (lower-casing rarely changes length; then the lowered text)."""
+    return original[start:end] if len(original) == len(lowered) else lowered[start:end]
+
+
+def _extract_facts(
+    facts: tuple[FactRule, ...], topics: tuple[str, ...], text: str, low: str, lang: str | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for fact in facts:
+        if fact.topic not in topics or (lang is not None and lang not in fact.langs):
+            continue
+        if fact.type != "list" and fact.key in out:
+            continue
+        if fact.anchors is not None and not any(anchor in low for anchor in fact.anchors):
+            continue
+        for pattern, original in fact.patterns:
+            target = text if original else low
+            for match in pattern.finditer(target):
+                value = _fact_value(fact, match, text if len(text) == len(low) else target)
+                if value is None:
+                    continue
+                if fact.type == "list":
+                    bucket = out.setdefault(fact.key, [])
+                    if value not in bucket:
+                        bucket.append(value)
+                    continue
+                out[fact.key] = value
+                break
+            if fact.type != "list" and fact.key in out:
+                break
+    return out
+
+
+def _fact_value(fact: FactRule, match: re.Match[str], source: str) -> Any:
+    groups = {}
+    for name in match.re.groupindex:
+        start, end = match.span(name)
+        groups[name] = source[start:end].strip() if start >= 0 else ""
+    if fact.type == "bool":
+        return fact.value == "true"
+    raw = fact.value.format_map(groups) if fact.value is not None else groups.get("v", "")
+    if fact.type == "int":
+        number = parse_count(raw)
+        if number is None:
+            return None
+        return round(number * fact.multiply)
+    raw = _SPACE.sub(" ", raw).strip(" ,.;:")
+    return raw or None
+
+
+def _severity(
+    severities: tuple[SeverityRule, ...],
+    topics: tuple[str, ...],
+    facts: dict[str, Any],
+    matched: set[str],
+    text: str,
+) -> tuple[str, str]:
+    best: tuple[str, str] | None = None
+    for rule in severities:
+        if rule.topic not in topics:
+            continue
+        if best is not None and severity_rank(rule.level) <= severity_rank(best[0]):
+            continue
+        if rule.rules and not (rule.rules & matched):
+            continue
+        if any(facts.get(key) not in allowed for key, allowed in rule.facts.items()):
+            continue
+        if rule.pattern is not None and not rule.pattern.search(text):
+            continue
+        best = (rule.level, rule.reason.format_map(_Defaulting(facts)))
+    return best or ("normal", "relevant item with no launch, resolution or designation event")
+
+
+class _Defaulting(dict[str, Any]):
+    """format_map helper: a missing fact renders as '?' instead of raising."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"

@@ -1,0 +1,525 @@
+"""Loading, validating and compiling the classifier rules (TOML) into fast matchers."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from re import _constants as sre_c  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
+
+from wirewatch.models import SEVERITIES, TOPICS
+
+ENTITY_TOPIC = "dprk"
+RULE_TOPICS: tuple[str, ...] = (ENTITY_TOPIC, *TOPICS)
+LANGS: frozenset[str] = frozenset({"en", "ja", "ko"})
+FACT_TYPES: frozenset[str] = frozenset({"str", "int", "bool", "list"})
+
+_RULE_KEYS = frozenset(
+    {"id", "topic", "weight", "terms", "patterns", "lang", "context", "reject_context", "case_sensitive", "note"}
+)
+_FACT_KEYS = frozenset({"id", "topic", "key", "type", "value", "patterns", "lang", "multiply", "note"})
+_SEVERITY_KEYS = frozenset({"id", "level", "topic", "reason", "facts", "rules", "patterns", "note"})
+_SETTINGS_KEYS = frozenset({"threshold", "title_factor"})
+_TOP_KEYS = frozenset({"settings", "macros", "rule", "fact", "severity"})
+_MACRO_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_NUMBER_WORDS: Mapping[str, int] = {
+    "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a dozen": 12,
+    "dozen": 12, "two dozen": 24, "several": 0, "multiple": 0,
+}  # fmt: skip
+
+
+class RulesError(ValueError):
+    """The rules file is unreadable or a rule in it is invalid (the message names the rule)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A scoring rule: terms or patterns that move one topic's score (or mark the DPRK entity)."""
+
+    id: str
+    topic: str
+    weight: float
+    langs: frozenset[str]
+    context: re.Pattern[str] | None  # searched in the lower-cased text
+    reject_context: re.Pattern[str] | None
+    case_sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class FactRule:
+    """An extraction rule: the first match of a scalar key wins, list keys collect every match."""
+
+    id: str
+    topic: str
+    key: str
+    type: str
+    value: str | None
+    multiply: float
+    langs: frozenset[str]
+    patterns: tuple[tuple[re.Pattern[str], bool], ...]  # (regex, runs on the original-case text)
+    anchors: frozenset[str] | None  # lower-cased literals, one of which every match contains
+
+
+@dataclass(frozen=True)
+class SeverityRule:
+    """A severity level given to an item when all of the rule's conditions hold."""
+
+    id: str
+    level: str
+    topic: str
+    reason: str
+    facts: Mapping[str, tuple[Any, ...]]
+    rules: frozenset[str]
+    pattern: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class AnchorNode:
+    """An anchor literal, the regexes it unlocks, and longer anchors that contain it."""
+
+    text: str
+    ids: tuple[int, ...]
+    children: tuple[AnchorNode, ...]
+
+
+def _anchor_forest(index: Mapping[str, list[int]]) -> tuple[AnchorNode, ...]:
+    """Nest each anchor under the longest other anchor it contains: a child is only tested when its parent is found."""
+    ordered = sorted(index, key=len)
+    parent: dict[str, str | None] = {}
+    for i, anchor in enumerate(ordered):
+        contained = [other for other in ordered[:i] if other in anchor and other != anchor]
+        parent[anchor] = max(contained, key=len) if contained else None
+
+    def build(of: str | None) -> tuple[AnchorNode, ...]:
+        return tuple(AnchorNode(a, tuple(index[a]), build(a)) for a in ordered if parent[a] == of)
+
+    return build(None)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """The regexes of one topic, tried only when one of their anchor literals is in the text.
+
+    Python's ``re`` is slow on big alternations but fast on a literal substring test, so each regex is
+    indexed by literals that every match must contain (found by parsing it); a regex without such an
+    anchor always runs. ``original`` layers (case-sensitive rules) run on the text as written.
+    """
+
+    entries: tuple[tuple[re.Pattern[str], Rule], ...]
+    ascii_anchors: tuple[AnchorNode, ...]  # checked for every item
+    other_anchors: tuple[AnchorNode, ...]  # non-ASCII anchors, checked only for non-ASCII text
+    always: tuple[int, ...]
+    original: bool
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A validated, compiled rule set; immutable and safe to share between threads."""
+
+    source: str
+    threshold: Mapping[str, float]
+    title_factor: float
+    rules: tuple[Rule, ...]
+    facts: tuple[FactRule, ...]
+    severities: tuple[SeverityRule, ...]
+    _layers: dict[str | None, tuple[Layer, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _raw_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def layers(self, lang: str | None) -> tuple[Layer, ...]:
+        """Combined matchers for the rules that apply to ``lang`` (None: every language)."""
+        key = lang if lang in LANGS else None
+        cached = self._layers.get(key)
+        if cached is None:
+            cached = _build_layers(self.rules, self._raw_patterns, key)
+            self._layers[key] = cached  # benign race: both threads build the same value
+        return cached
+
+
+def parse_count(text: str) -> int | None:
+    """An integer from digits ("1,000") or an English number word ("two"); None when unknown."""
+    cleaned = text.strip().lower().replace(",", "")
+    if cleaned.isdigit():
+        return int(cleaned)
+    value = _NUMBER_WORDS.get(cleaned)
+    return value or None
+
+
+def load_rules(path: str | Path) -> Rules:
+    """Read, validate and compile a rules TOML file; raises RulesError naming the bad rule."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(f"cannot read rules file {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"rules file {path} is not valid TOML: {exc}") from exc
+    return compile_rules(data, source=str(path))
+
+
+def compile_rules(data: Mapping[str, Any], source: str = "<memory>") -> Rules:
+    """Validate and compile an already-parsed rules document."""
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise RulesError(f"{source}: unknown top-level table(s): {', '.join(sorted(unknown))}")
+    settings = _table(data.get("settings", {}), "settings")
+    _check_keys(settings, _SETTINGS_KEYS, "settings")
+    threshold = _thresholds(settings.get("threshold", 3.0))
+    title_factor = _number(settings.get("title_factor", 2.0), "settings", "title_factor")
+    macros = _macros(_table(data.get("macros", {}), "macros"))
+
+    seen: set[str] = set()
+    rules: list[Rule] = []
+    raw: dict[str, tuple[str, ...]] = {}
+    for entry in _array(data.get("rule", []), "rule"):
+        rule, patterns = _rule(entry, macros, seen)
+        rules.append(rule)
+        raw[rule.id] = patterns
+    if not rules:
+        raise RulesError(f"{source}: no [[rule]] entries")
+    facts = tuple(_fact(entry, macros, seen) for entry in _array(data.get("fact", []), "fact"))
+    rule_ids = {rule.id for rule in rules}
+    severities = tuple(
+        _severity(entry, macros, seen, rule_ids) for entry in _array(data.get("severity", []), "severity")
+    )
+    compiled = Rules(
+        source=source,
+        threshold=threshold,
+        title_factor=title_factor,
+        rules=tuple(rules),
+        facts=facts,
+        severities=severities,
+        _raw_patterns=raw,
+    )
+    compiled.layers(None)
+    return compiled
+
+
+def _rule(entry: Any, macros: Mapping[str, str], seen: set[str]) -> tuple[Rule, tuple[str, ...]]:
+    rid = _rule_id(entry, "rule", seen)
+    _check_keys(entry, _RULE_KEYS, rid)
+    topic = entry.get("topic")
+    if topic not in RULE_TOPICS:
+        raise RulesError(f"rule {rid}: topic must be one of {', '.join(RULE_TOPICS)}, got {topic!r}")
+    weight = _number(entry.get("weight"), rid, "weight")
+    if weight == 0:
+        raise RulesError(f"rule {rid}: weight must not be 0")
+    case_sensitive = entry.get("case_sensitive", False)
+    if not isinstance(case_sensitive, bool):
+        raise RulesError(f"rule {rid}: case_sensitive must be true or false")
+    terms = _strings(entry.get("terms", []), rid, "terms")
+    patterns = [_expand(p, macros, rid) for p in _strings(entry.get("patterns", []), rid, "patterns")]
+    if not terms and not patterns:
+        raise RulesError(f"rule {rid}: needs at least one of terms or patterns")
+    sources = [_term_regex(t) for t in terms] + patterns
+    if not case_sensitive:
+        sources = [lower_regex(src) for src in sources]
+    for src in sources:
+        _compile(src, rid, flags=0)
+    rule = Rule(
+        id=rid,
+        topic=topic,
+        weight=weight,
+        langs=_langs(entry.get("lang"), rid),
+        context=_optional_regex(entry.get("context"), macros, rid, "context"),
+        reject_context=_optional_regex(entry.get("reject_context"), macros, rid, "reject_context"),
+        case_sensitive=case_sensitive,
+    )
+    return rule, tuple(sources)
+
+
+def _fact(entry: Any, macros: Mapping[str, str], seen: set[str]) -> FactRule:
+    rid = _rule_id(entry, "fact", seen)
+    _check_keys(entry, _FACT_KEYS, rid)
+    topic = entry.get("topic")
+    if topic not in TOPICS:
+        raise RulesError(f"fact {rid}: topic must be one of {', '.join(TOPICS)}, got {topic!r}")
+    key = entry.get("key")
+    if not isinstance(key, str) or not key:
+        raise RulesError(f"fact {rid}: key must be a non-empty string")
+    ftype = entry.get("type", "str")
+    if ftype not in FACT_TYPES:
+        raise RulesError(f"fact {rid}: type must be one of {', '.join(sorted(FACT_TYPES))}, got {ftype!r}")
+    value = entry.get("value")
+    if value is not None and not isinstance(value, str | bool):
+        raise RulesError(f"fact {rid}: value must be a string or boolean")
+    patterns = [_expand(p, macros, rid) for p in _strings(entry.get("patterns", []), rid, "patterns")]
+    if not patterns:
+        raise RulesError(f"fact {rid}: needs patterns")
+    regexes = tuple(_case_aware(p, rid) for p in patterns)
+    if value is None and any("v" not in regex.groupindex for regex, _ in regexes):
+        raise RulesError(f"fact {rid}: without a value, every pattern must capture the value as (?P<v>...)")
+    if ftype == "bool" and not isinstance(value, bool):
+        raise RulesError(f"fact {rid}: a bool fact needs value = true or false")
+    text_value = None if value is None else str(value).lower() if isinstance(value, bool) else value
+    return FactRule(
+        id=rid,
+        topic=topic,
+        key=key,
+        type=ftype,
+        value=text_value,
+        multiply=_number(entry.get("multiply", 1.0), rid, "multiply"),
+        langs=_langs(entry.get("lang"), rid),
+        patterns=regexes,
+        anchors=_union_anchors([rx for rx, _ in regexes]),
+    )
+
+
+def _severity(entry: Any, macros: Mapping[str, str], seen: set[str], rule_ids: set[str]) -> SeverityRule:
+    rid = _rule_id(entry, "severity", seen)
+    _check_keys(entry, _SEVERITY_KEYS, rid)
+    level = entry.get("level")
+    if level not in SEVERITIES or level == "none":
+        raise RulesError(f"severity {rid}: level must be one of urgent, high, normal, got {level!r}")
+    topic = entry.get("topic")
+    if topic not in TOPICS:
+        raise RulesError(f"severity {rid}: topic must be one of {', '.join(TOPICS)}, got {topic!r}")
+    reason = entry.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise RulesError(f"severity {rid}: reason must be a non-empty string")
+    facts_table = _table(entry.get("facts", {}), f"severity {rid} facts")
+    facts: dict[str, tuple[Any, ...]] = {}
+    for key, expected in facts_table.items():
+        facts[key] = tuple(expected) if isinstance(expected, list) else (expected,)
+    needed = frozenset(_strings(entry.get("rules", []), rid, "rules"))
+    missing = needed - rule_ids
+    if missing:
+        raise RulesError(f"severity {rid}: refers to unknown rule id(s) {', '.join(sorted(missing))}")
+    patterns = [_expand(p, macros, rid) for p in _strings(entry.get("patterns", []), rid, "patterns")]
+    joined = "|".join(f"(?:{lower_regex(p)})" for p in patterns)
+    pattern = _compile(joined, rid, flags=0) if patterns else None
+    return SeverityRule(rid, level, topic, reason.strip(), facts, needed, pattern)
+
+
+def _build_layers(rules: Sequence[Rule], raw: Mapping[str, tuple[str, ...]], lang: str | None) -> tuple[Layer, ...]:
+    """One detector per topic (plus one for case-sensitive rules); negative rules are tried first."""
+    layers: list[Layer] = []
+    for topic in RULE_TOPICS:
+        for original in (False, True):
+            chosen = [
+                r
+                for r in rules
+                if r.topic == topic and r.case_sensitive == original and (lang is None or lang in r.langs)
+            ]
+            chosen.sort(key=lambda r: r.weight >= 0)  # stable: keeps file order within each sign
+            entries = tuple((re.compile(src), rule) for rule in chosen for src in raw[rule.id])
+            if not entries:
+                continue
+            index: dict[str, list[int]] = {}
+            always: list[int] = []
+            for i, (regex, _) in enumerate(entries):
+                found = anchors_of(regex)
+                if found is None:
+                    always.append(i)
+                    continue
+                for anchor in found:
+                    index.setdefault(anchor, []).append(i)
+            ascii_index = {a: ids for a, ids in index.items() if a.isascii()}
+            other_index = {a: ids for a, ids in index.items() if not a.isascii()}
+            layers.append(
+                Layer(entries, _anchor_forest(ascii_index), _anchor_forest(other_index), tuple(always), original)
+            )
+    return tuple(layers)
+
+
+def anchors_of(regex: re.Pattern[str]) -> frozenset[str] | None:
+    """Literals of which every match of ``regex`` contains at least one (None when none can be found)."""
+    if regex.flags & re.IGNORECASE:
+        return None
+    try:
+        parsed = sre_parse.parse(regex.pattern, regex.flags)
+    except (re.error, TypeError, ValueError):
+        return None
+    return _required(list(parsed))
+
+
+def _union_anchors(regexes: Sequence[re.Pattern[str]]) -> frozenset[str] | None:
+    found: set[str] = set()
+    for regex in regexes:
+        anchors = anchors_of(regex)
+        if anchors is None:
+            return None
+        found |= anchors
+    return frozenset(found)
+
+
+def _required(ops: list[Any]) -> frozenset[str] | None:
+    """Best anchor set for a parsed sequence: a literal run, or the anchors of a required sub-part."""
+    candidates: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= 2:
+            candidates.append(frozenset({"".join(run)}))
+        run.clear()
+
+    for op, arg in ops:
+        if op is sre_c.LITERAL:
+            run.append(chr(arg))
+            continue
+        flush()
+        if op is sre_c.SUBPATTERN:
+            sub = _required(list(arg[-1]))
+            if sub is not None:
+                candidates.append(sub)
+        elif op is sre_c.BRANCH:
+            union: set[str] = set()
+            for branch in arg[1]:
+                sub = _required(list(branch))
+                if sub is None:
+                    union = set()
+                    break
+                union |= sub
+            if union:
+                candidates.append(frozenset(union))
+        elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT) and arg[0] >= 1:
+            sub = _required(list(arg[2]))
+            if sub is not None:
+                candidates.append(sub)
+    flush()
+    if not candidates:
+        return None
+    return max(candidates, key=_anchor_quality)
+
+
+def _anchor_quality(anchors: frozenset[str]) -> tuple[int, int]:
+    """Prefer anchors that are rare in text: long (up to 6 characters), then few alternatives."""
+    shortest = min(len(a.strip()) for a in anchors)
+    return (min(shortest, 6), -len(anchors))
+
+
+def lower_regex(source: str) -> str:
+    """A regex lower-cased for matching lower-cased text (escapes such as \\S and \\W are kept)."""
+    out: list[str] = []
+    i = 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\" and i + 1 < len(source):
+            out.append(source[i : i + 2])
+            i += 2
+            continue
+        if source.startswith("(?P<", i):
+            end = source.index(">", i)
+            out.append(source[i : end + 1])
+            i = end + 1
+            continue
+        out.append(char.lower())
+        i += 1
+    return "".join(out)
+
+
+def _case_aware(source: str, rid: str) -> tuple[re.Pattern[str], bool]:
+    """Fact patterns that need case ((?-i:...)) run on the original text; the rest on lower-cased text."""
+    if "(?-i:" in source:
+        return _compile(source, rid), True
+    return _compile(lower_regex(source), rid, flags=0), False
+
+
+def _term_regex(term: str) -> str:
+    escaped = re.escape(term.strip())
+    escaped = re.sub(r"(?:\\ )+", r"[\\s-]+", escaped)
+    head = r"\b" if term[:1].isascii() and term[:1].isalnum() else ""
+    tail = r"(?!\w)" if term[-1:].isascii() and (term[-1:].isalnum() or term[-1:] == ".") else ""
+    return f"{head}{escaped}{tail}"
+
+
+def _expand(pattern: str, macros: Mapping[str, str], rid: str) -> str:
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in macros:
+            raise RulesError(f"rule {rid}: unknown macro {{{name}}} in pattern {pattern!r}")
+        return f"(?:{macros[name]})"
+
+    return _MACRO_REF.sub(sub, pattern)
+
+
+def _macros(table: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in table.items():
+        if not isinstance(value, str):
+            raise RulesError(f"macro {name}: must be a string regex")
+        expanded = _expand(value, out, f"macro {name}")
+        _compile(expanded, f"macro {name}")
+        out[name] = expanded
+    return out
+
+
+def _thresholds(value: Any) -> dict[str, float]:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dict.fromkeys(TOPICS, float(value))
+    table = _table(value, "settings.threshold")
+    out: dict[str, float] = {}
+    for topic in TOPICS:
+        out[topic] = _number(table.get(topic, 3.0), "settings", f"threshold.{topic}")
+    return out
+
+
+def _rule_id(entry: Any, kind: str, seen: set[str]) -> str:
+    if not isinstance(entry, dict):
+        raise RulesError(f"every [[{kind}]] entry must be a table")
+    rid = entry.get("id")
+    if not isinstance(rid, str) or not re.fullmatch(r"[A-Za-z0-9_.:-]+", rid):
+        raise RulesError(f"[[{kind}]] entry with id {rid!r}: id must be a non-empty word like 'missile.noun'")
+    if rid in seen:
+        raise RulesError(f"{kind} {rid}: duplicate id")
+    seen.add(rid)
+    return rid
+
+
+def _check_keys(entry: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    unknown = set(entry) - allowed
+    if unknown:
+        raise RulesError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise RulesError(f"{where} must be a table")
+    return value
+
+
+def _array(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise RulesError(f"[[{where}]] must be an array of tables")
+    return value
+
+
+def _number(value: Any, rid: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RulesError(f"rule {rid}: {key} must be a number, got {value!r}")
+    return float(value)
+
+
+def _strings(value: Any, rid: str, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise RulesError(f"rule {rid}: {key} must be a list of non-empty strings")
+    return list(value)
+
+
+def _langs(value: Any, rid: str) -> frozenset[str]:
+    if value is None:
+        return LANGS
+    langs = _strings(value, rid, "lang")
+    bad = set(langs) - LANGS
+    if bad:
+        raise RulesError(f"rule {rid}: unknown lang(s) {', '.join(sorted(bad))} (use en, ja, ko)")
+    return frozenset(langs)
+
+
+def _optional_regex(value: Any, macros: Mapping[str, str], rid: str, key: str) -> re.Pattern[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise RulesError(f"rule {rid}: {key} must be a regex string")
+    return _compile(lower_regex(_expand(value, macros, rid)), rid, flags=0)
+
+
+def _compile(source: str, rid: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    try:
+        return re.compile(source, flags)
+    except re.error as exc:
+        raise RulesError(f"rule {rid}: invalid regex {source!r}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Digest selection and rendering (pure: no I/O)."""

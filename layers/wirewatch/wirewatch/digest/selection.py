@@ -1,0 +1,114 @@
+"""Which stories go into a subscription's digest, when a digest is due, and when to alert (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from wirewatch.models import Story, Subscription, severity_rank
+
+HOURLY = timedelta(hours=1)
+# The hourly schedule fires a few seconds early or late; without this slack a digest sent at 09:00:05
+# would not be due again at 10:00:02 and the subscriber would wait two hours.
+SCHEDULE_SLACK = timedelta(minutes=5)
+
+
+def _zone(sub: Subscription) -> ZoneInfo:
+    try:
+        return ZoneInfo(sub.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"subscription {sub.id} has an unknown time zone {sub.timezone!r}") from exc
+
+
+def parse_clock(value: str) -> time:
+    """A wall-clock time from "HH:MM" (24-hour); ValueError when malformed."""
+    hours, sep, minutes = value.strip().partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+        raise ValueError(f"expected HH:MM, got {value!r}")
+    return time(int(hours), int(minutes))
+
+
+def _topic_match(story: Story, sub: Subscription) -> bool:
+    return bool(set(story.topics) & set(sub.topics))
+
+
+def select_stories(stories: Sequence[Story], sub: Subscription, since: datetime, until: datetime) -> list[Story]:
+    """Stories for a digest: matching topics and severity, last seen in (since, until], most severe first."""
+    floor = severity_rank(sub.min_severity)
+    chosen = [
+        story
+        for story in stories
+        if _topic_match(story, sub)
+        and severity_rank(story.severity) >= floor
+        and severity_rank(story.severity) > 0
+        and since < story.last_seen <= until
+    ]
+    chosen.sort(key=lambda s: s.id)
+    chosen.sort(key=lambda s: (severity_rank(s.severity), s.last_seen), reverse=True)
+    return chosen
+
+
+def _daily_slot(sub: Subscription, now: datetime) -> tuple[datetime, datetime]:
+    """The most recent daily send instant at or before `now`, and the one before it."""
+    zone = _zone(sub)
+    at = parse_clock(sub.daily_at)
+    local_today = now.astimezone(zone).date()
+    for back in range(0, 3):
+        day = local_today - timedelta(days=back)
+        slot = datetime.combine(day, at, tzinfo=zone)
+        if slot <= now:
+            previous = datetime.combine(day - timedelta(days=1), at, tzinfo=zone)
+            return slot, previous
+    raise AssertionError("unreachable: a daily slot always exists within two days")
+
+
+def digest_window(sub: Subscription, now: datetime) -> tuple[datetime, datetime] | None:
+    """The (since, until] window of the digest due now for `sub`, or None when none is due.
+
+    Only active hourly and daily subscriptions get digests. Hourly: due an hour after the last one
+    (or at once if never sent). Daily: due once the local send time has passed and the last digest
+    (or, for a new subscription, its creation) came before it; a missed day is caught up.
+    """
+    if sub.status != "active" or sub.cadence not in ("hourly", "daily"):
+        return None
+    last = sub.last_digest_at
+    if sub.cadence == "hourly":
+        if last is not None and now - last < HOURLY - SCHEDULE_SLACK:
+            return None
+        return (last if last is not None else now - HOURLY), now
+    slot, previous = _daily_slot(sub, now)
+    reference = last if last is not None else sub.created_at
+    if reference is not None and reference >= slot:
+        return None
+    return (last if last is not None else previous), now
+
+
+def in_quiet_hours(sub: Subscription, now: datetime) -> bool:
+    """Whether `now` falls in the subscription's quiet hours (local time; may wrap midnight)."""
+    if not sub.quiet_hours:
+        return False
+    start, end = (parse_clock(value) for value in sub.quiet_hours)
+    if start == end:
+        return False
+    local = now.astimezone(_zone(sub)).time().replace(tzinfo=None)
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def should_alert(sub: Subscription, story: Story, now: datetime) -> bool:
+    """Whether an urgent story is pushed to `sub` now rather than waiting for its digest.
+
+    Every active subscription whose topics match and whose minimum severity admits the story is
+    alerted about an urgent story: `immediate` ones always (they have no digest to catch up with,
+    so holding the alert back would lose it), hourly and daily ones unless it is their quiet hours
+    and they have turned the urgent bypass off, in which case the story waits for the next digest.
+    """
+    if sub.status != "active" or story.severity != "urgent" or not _topic_match(story, sub):
+        return False
+    if severity_rank(story.severity) < severity_rank(sub.min_severity):
+        return False
+    if sub.cadence == "immediate":
+        return True
+    return sub.urgent_in_quiet_hours or not in_quiet_hours(sub, now)

@@ -1,0 +1,216 @@
+"""Plumbing shared by the repositories: one table, a given low-level client, typed (de)serialisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class StoreError(RuntimeError):
+    """The table could not be read or written."""
+
+
+class ConflictError(StoreError):
+    """A conditional write lost to a concurrent writer."""
+
+
+def iso(value: datetime | None) -> str | None:
+    """Fixed-width UTC ISO 8601 (sorts as text), or None."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds") if value else None
+
+
+def parse_dt(value: Any) -> datetime | None:
+    """Datetime from iso(), or None."""
+    return datetime.fromisoformat(value) if value else None
+
+
+def month(value: datetime) -> str:
+    """The yyyy-mm bucket of a time."""
+    return value.astimezone(UTC).strftime("%Y-%m")
+
+
+def months_desc(since: datetime, until: datetime) -> list[str]:
+    """The yyyy-mm buckets touched by [since, until], newest first."""
+    months: list[str] = []
+    cursor = until.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    floor = since.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    while cursor >= floor:
+        months.append(cursor.strftime("%Y-%m"))
+        cursor = (cursor - timedelta(days=1)).replace(day=1)
+    return months
+
+
+def encode(record: dict[str, Any]) -> dict[str, Any]:
+    """Plain record → DynamoDB attribute values (None dropped, floats as Decimal)."""
+    return {k: _serializer.serialize(_decimals(v)) for k, v in record.items() if v is not None}
+
+
+def decode(raw: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values → plain record."""
+    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+
+
+def _decimals(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _decimals(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_decimals(v) for v in value]
+    return value
+
+
+class Table:
+    """Calls on one table through a given client, with errors raised as StoreError."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def _put_if_absent(self, record: dict[str, Any]) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table, Item=encode(record), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise StoreError(f"put {record['pk']} failed: {exc}") from exc
+        return True
+
+    def _query(
+        self,
+        index: str,
+        partition: str,
+        *,
+        between: tuple[str, str] | None = None,
+        newest_first: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        # Index names double as their key attribute prefixes: gsi1 → gsi1pk / gsi1sk.
+        condition = f"{index}pk = :p"
+        values: dict[str, Any] = {":p": partition}
+        if between:
+            condition += f" AND {index}sk BETWEEN :a AND :b"
+            values.update({":a": between[0], ":b": between[1]})
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": encode(values),
+            "ScanIndexForward": not newest_first,
+        }
+        while True:
+            page = self._call("query", **kwargs)
+            for raw in page.get("Items", []):
+                yield decode(raw)
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _batch_get(self, keys: list[dict[str, str]], projection: str | None = None) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {"Keys": [encode(k) for k in keys[start : start + 100]]}
+            if projection:
+                request["ProjectionExpression"] = projection
+            pending = {self._table: request}
+            for _attempt in range(8):
+                response = self._call("batch_get_item", RequestItems=pending)
+                found.extend(decode(r) for r in response.get("Responses", {}).get(self._table, []))
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+            else:
+                raise StoreError("batch get left keys unprocessed after retries")
+        return found
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._client, operation)(**kwargs)
+        except ClientError as exc:
+            raise StoreError(f"{operation} on {self._table} failed: {exc}") from exc
+
+    def _put(
+        self,
+        record: dict[str, Any],
+        condition: str | None = None,
+        values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> None:
+        kwargs: dict[str, Any] = {"TableName": self._table, "Item": encode(record)}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if values:
+            kwargs["ExpressionAttributeValues"] = encode(values)
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        try:
+            self._client.put_item(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConflictError(f"{record['pk']} changed concurrently") from exc
+            raise StoreError(f"put {record['pk']} failed: {exc}") from exc
+
+    def _query_partition(self, pk: str, sk_prefix: str, *, newest_first: bool = False) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": encode({":p": pk, ":s": sk_prefix}),
+            "ScanIndexForward": not newest_first,
+        }
+        while True:
+            page = self._call("query", **kwargs)
+            for raw in page.get("Items", []):
+                yield decode(raw)
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _update(
+        self,
+        pk: str,
+        sk: str,
+        fields: dict[str, Any],
+        *,
+        condition: str | None = None,
+        condition_values: dict[str, Any] | None = None,
+        add: dict[str, int] | None = None,
+    ) -> None:
+        """SET the non-None fields, REMOVE the None ones, ADD counters; conditional (default: item exists)."""
+        add = add or {}
+        names = {f"#{k}": k for k in fields} | {f"#{k}": k for k in add}
+        values = {f":{k}": v for k, v in fields.items() if v is not None} | {f":{k}": v for k, v in add.items()}
+        values |= condition_values or {}
+        sets = [f"#{k} = :{k}" for k, v in fields.items() if v is not None]
+        removes = [f"#{k}" for k, v in fields.items() if v is None]
+        adds = [f"#{k} :{k}" for k in add]
+        expression = " ".join(
+            f"{verb} {', '.join(parts)}" for verb, parts in (("SET", sets), ("REMOVE", removes), ("ADD", adds)) if parts
+        )
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": encode({"pk": pk, "sk": sk}),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ConditionExpression": condition or "attribute_exists(pk)",
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = encode(values)
+        try:
+            self._client.update_item(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConflictError(f"{pk} changed concurrently or does not exist") from exc
+            raise StoreError(f"update {pk} failed: {exc}") from exc
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        found = self._batch_get([{"pk": pk, "sk": sk}])
+        return found[0] if found else None

@@ -1,0 +1,130 @@
+"""Exactly-once sending: claim in the ledger, send through the channel's sender, record the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from wirewatch.delivery.result import SendResult
+from wirewatch.models import Subscription
+
+# Longer than any send with its retries takes; a claim older than this belongs to a run that died.
+CLAIM_LEASE = timedelta(minutes=5)
+
+
+class Ledger(Protocol):
+    def claim_delivery(self, sub_id: str, key: str, channel: str, now: datetime, lease: timedelta) -> bool: ...
+    def record_delivery(
+        self, sub_id: str, key: str, *, status: str, attempts: int, detail: str, provider_id: str | None, now: datetime
+    ) -> None: ...
+    def set_status(self, sub_id: str, status: str, reason: str | None = None) -> Subscription | None: ...
+
+
+class EmailSender(Protocol):
+    def send_email(
+        self, to: str, subject: str, html: str, text: str, *, unsubscribe_url: str | None, idempotency_key: str
+    ) -> SendResult: ...
+
+
+class WebhookSender(Protocol):
+    def send(self, webhook_url: str, payload: dict[str, Any]) -> SendResult: ...
+
+
+@dataclass(frozen=True)
+class EmailMessage:
+    subject: str
+    html: str
+    text: str
+    unsubscribe_url: str | None
+
+
+@dataclass(frozen=True)
+class SlackMessages:
+    payloads: Sequence[dict[str, Any]]
+
+
+Message = EmailMessage | SlackMessages
+
+# Permanent email errors that are about our sending setup, not the subscriber: they must not
+# mark the subscription failing (the operator fixes the sender instead).
+_SENDER_SIDE_ERRORS = frozenset({"MailFromDomainNotVerifiedException", "AccountSuspendedException", "SendingPausedException"})
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one logical message (all its parts)."""
+
+    status: str  # sent | skipped (already sent or in flight) | retry | failed
+    detail: str = ""
+    parts_sent: int = 0
+
+
+class Postman:
+    """Sends messages to subscriptions at most once per ledger key, and marks permanent failures."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        email: Callable[[], EmailSender],
+        slack: Callable[[], WebhookSender],
+        webhook_url: Callable[[Subscription], str],
+        on_failure: Callable[[Subscription, str], None] = lambda sub, reason: None,
+    ) -> None:
+        # Senders are built on first use: a run that only sends Slack never touches SES.
+        self._ledger = ledger
+        self._email = email
+        self._slack = slack
+        self._webhook_url = webhook_url
+        self._on_failure = on_failure
+
+    def deliver(self, sub: Subscription, key: str, message: Message, now: datetime) -> Delivery:
+        """Send `message` to `sub` once for `key` (Slack digests: once per part)."""
+        if isinstance(message, EmailMessage):
+            parts: list[tuple[str, Callable[[], SendResult]]] = [(key, lambda: self._send_email(sub, key, message))]
+        else:
+            url = self._webhook_url(sub)
+            slack = self._slack()
+            parts = [
+                (key if len(message.payloads) == 1 else f"{key}#part{n}", lambda p=payload: slack.send(url, p))
+                for n, payload in enumerate(message.payloads, start=1)
+            ]
+        sent = 0
+        for part_key, send in parts:
+            if not self._ledger.claim_delivery(sub.id, part_key, sub.channel, now, CLAIM_LEASE):
+                continue
+            result = send()
+            self._ledger.record_delivery(
+                sub.id,
+                part_key,
+                status=result.status,
+                attempts=result.attempts,
+                detail=result.detail,
+                provider_id=result.provider_id,
+                now=now,
+            )
+            if result.status == "failed":
+                self._fail(sub, result)
+                return Delivery("failed", result.detail, sent)
+            if result.status == "retry":
+                return Delivery("retry", result.detail, sent)
+            sent += 1
+        return Delivery("sent" if sent else "skipped", parts_sent=sent)
+
+    def _send_email(self, sub: Subscription, key: str, message: EmailMessage) -> SendResult:
+        return self._email().send_email(
+            sub.target,
+            message.subject,
+            message.html,
+            message.text,
+            unsubscribe_url=message.unsubscribe_url,
+            idempotency_key=f"{sub.id}:{key}",
+        )
+
+    def _fail(self, sub: Subscription, result: SendResult) -> None:
+        reason = f"{sub.channel} delivery failed permanently: {result.detail}"
+        if result.detail not in _SENDER_SIDE_ERRORS:
+            self._ledger.set_status(sub.id, "failing", reason)
+        self._on_failure(sub, reason)
