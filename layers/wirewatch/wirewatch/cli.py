@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -15,7 +16,7 @@ from typing import Any
 
 from wirewatch.config import ConfigError
 from wirewatch.feedlist import FeedListError, default_feeds, feed_id_for_url, parse_feed_list
-from wirewatch.models import TOPICS, Feed, Item
+from wirewatch.models import TOPICS, Feed, Item, Story, Subscription
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -62,8 +63,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     selected = [f for f in feeds if f.enabled] if args.force else due_feeds(feeds, now)
     report = runtime.run_poll(selected, now=now)
+    # On AWS the table's stream triggers the alert function; locally we alert right after the poll.
+    alerts = [_alert(story.id, now) for story in report.stories if story.severity == "urgent" and not story.alerted]
     if args.json:
-        _print_json(report.to_dict())
+        _print_json(report.to_dict() | {"alerts": alerts})
     else:
         print(
             f"polled {report.feeds} feeds: {report.fetched} fetched, {report.not_modified} not modified, "
@@ -71,10 +74,31 @@ def cmd_poll(args: argparse.Namespace) -> int:
         )
         for error in report.errors:
             print(f"  ! {error['feed']}: {error['error']}")
+        for alert in alerts:
+            if alert["sent"] or alert["failed"] or alert["pending"]:
+                print(
+                    f"  alert {alert['story']}: {alert['sent']} sent, {alert['failed']} failed, "
+                    f"{len(alert['pending'])} to retry"
+                )
         skipped = len([f for f in feeds if f.enabled]) - len(selected)
         if skipped:
             print(f"  ({skipped} feeds backing off; --force polls them anyway)")
     return 0
+
+
+def _alert(story_id: str, now: datetime) -> dict[str, Any]:
+    from wirewatch import runtime
+    from wirewatch.usecases.alerts import alert_story
+
+    composer = runtime.composer()
+    report = alert_story(
+        story_id,
+        store=runtime.repository(),
+        postman=runtime.postman(),
+        compose=lambda sub, story: composer.alert(sub, story, now),
+        now=now,
+    )
+    return report.to_dict()
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
@@ -196,10 +220,142 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
     gained = sum(bool(c.gained) for c in changes)
     lost = sum(bool(c.lost) for c in changes)
     verdict = "dry run, nothing written" if args.dry_run else f"{len(changes)} items updated"
-    print(
-        f"examined {examined} items since {args.since}: {gained} new matches, {lost} dropped matches; {verdict}"
-    )
+    print(f"examined {examined} items since {args.since}: {gained} new matches, {lost} dropped matches; {verdict}")
     return 0
+
+
+def _subscription_dict(sub: Subscription) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(sub).items()}
+
+
+def cmd_subscribe(args: argparse.Namespace) -> int:
+    from wirewatch import runtime
+    from wirewatch.usecases.subscriptions import SubscriptionRequest, subscribe
+
+    quiet = tuple(args.quiet.split("-", 1)) if args.quiet else None
+    if quiet is not None and len(quiet) != 2:
+        raise UsageError("--quiet takes HH:MM-HH:MM, e.g. 22:00-07:00")
+    request = SubscriptionRequest(
+        channel=args.channel,
+        target=args.target,
+        topics=tuple(t.strip() for t in args.topics.split(",") if t.strip()),
+        min_severity=args.min_severity,
+        cadence=args.cadence,
+        daily_at=args.at,
+        timezone=args.tz,
+        quiet_hours=quiet,  # type: ignore[arg-type]
+        urgent_in_quiet_hours=not args.no_urgent_in_quiet_hours,
+    )
+    config = runtime.settings()
+    sub = subscribe(
+        request,
+        store=runtime.repository(),
+        secret_store=runtime.secret_store(),
+        postman=runtime.postman(),
+        composer=runtime.composer(),
+        slack_secret_prefix=config.slack_secret_prefix,
+        allow_loopback_webhooks=config.allow_loopback,
+        now=datetime.now(UTC),
+    )
+    if args.json:
+        _print_json(_subscription_dict(sub))
+    elif sub.status == "pending":
+        print(f"{sub.id}: confirmation email sent to {sub.target}; nothing is sent before it is confirmed")
+    else:
+        print(f"{sub.id}: active ({sub.channel}, {sub.cadence}, topics {', '.join(sub.topics)})")
+    return 0
+
+
+def cmd_subscriptions(args: argparse.Namespace) -> int:
+    from wirewatch import runtime
+
+    subs = runtime.repository().list_subscriptions()
+    if args.json:
+        _print_json([_subscription_dict(s) for s in subs])
+        return 0
+    if not subs:
+        print("no subscriptions: `wirewatch subscribe email ADDRESS` or `wirewatch subscribe slack WEBHOOK`")
+    for sub in subs:
+        target = sub.target if sub.channel == "email" else f"secret {sub.target}"
+        when = sub.cadence + (f" at {sub.daily_at} {sub.timezone}" if sub.cadence == "daily" else "")
+        print(f"{sub.id}  {sub.status:<12} {sub.channel:<5} {when:<28} {','.join(sub.topics):<18} {target}")
+        if sub.failure_reason:
+            print(f"{'':22}! {sub.failure_reason}")
+    return 0
+
+
+def cmd_unsubscribe(args: argparse.Namespace) -> int:
+    from wirewatch import runtime
+    from wirewatch.usecases.subscriptions import unsubscribe
+
+    sub = unsubscribe(args.id, store=runtime.repository())
+    print(f"{sub.id}: unsubscribed")
+    return 0
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    from wirewatch import runtime
+    from wirewatch.usecases.subscriptions import confirm
+
+    sub = confirm(args.token, token_key=runtime.token_key(), store=runtime.repository(), now=datetime.now(UTC))
+    print(f"{sub.id}: {sub.status}")
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from wirewatch import runtime
+    from wirewatch.digest.selection import select_stories
+    from wirewatch.usecases.digests import run_due_digests, send_digest
+
+    repo, now = runtime.repository(), datetime.now(UTC)
+    if args.send and not args.subscription:
+        report = run_due_digests(
+            store=repo,
+            postman=runtime.postman(),
+            composer=runtime.composer(),
+            send_empty=runtime.settings().send_empty_digests,
+            now=now,
+        )
+        _print_json(report.to_dict())
+        return 0
+    if args.subscription:
+        found = repo.get_subscription(args.subscription)
+        if found is None:
+            raise UsageError(f"no subscription {args.subscription!r}")
+        sub = found
+    else:
+        sub = Subscription(id="preview", channel="email", target="preview@example.com", status="active")
+    if args.send:
+        sub = dataclasses.replace(sub, next_digest_at=now)
+        outcome = send_digest(
+            sub, store=repo, postman=runtime.postman(), composer=runtime.composer(), send_empty=True, now=now
+        )
+        print(f"{sub.id}: {outcome}")
+        return 0
+    since = now - parse_duration(args.since) if args.since else (sub.last_digest_at or now - timedelta(days=1))
+    stories = select_stories(repo.stories_seen_between(since, now), sub, since, now)
+    write_preview(Path(args.out), sub, stories, (since, now), now)
+    print(f"{len(stories)} stories; preview written to {args.out}/digest.html, digest.txt, slack.json")
+    return 0
+
+
+def write_preview(
+    out: Path, sub: Subscription, stories: Sequence[Story], window: tuple[datetime, datetime], now: datetime
+) -> None:
+    """Write digest.html, digest.txt and slack.json for a subscription without sending anything."""
+    from wirewatch import runtime
+    from wirewatch.digest.slack import slack_digest_messages
+    from wirewatch.usecases.delivery import EmailMessage
+
+    email = runtime.composer().digest(dataclasses.replace(sub, channel="email"), stories, window, now)
+    assert isinstance(email, EmailMessage)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "digest.html").write_text(email.html, encoding="utf-8")
+    (out / "digest.txt").write_text(f"Subject: {email.subject}\n\n{email.text}", encoding="utf-8")
+    slack = slack_digest_messages(stories, window, now, sub.timezone)
+    (out / "slack.json").write_text(json.dumps(slack, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -244,9 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_argument("--json", action="store_true")
     items.set_defaults(func=cmd_items, aws=True)
 
-    classify = sub.add_parser(
-        "classify", help="classify JSON lines (id, title, summary, lang) from FILE or stdin"
-    )
+    classify = sub.add_parser("classify", help="classify JSON lines (id, title, summary, lang) from FILE or stdin")
     classify.add_argument("file", nargs="?")
     classify.add_argument("--explain", action="store_true", help="human-readable explanation")
     classify.set_defaults(func=cmd_classify, aws=False)
@@ -256,6 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run a subcommand, translating domain errors to messages and exit codes."""
     from wirewatch.store import StoreError
+    from wirewatch.tokens import InvalidToken
+    from wirewatch.usecases.subscriptions import NotFound, ValidationError
 
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
@@ -264,9 +420,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             with _aws_session(args):
                 return func(args)
         return func(args)
-    except (UsageError, FeedListError, ConfigError, OSError) as exc:
+    except (UsageError, FeedListError, ConfigError, ValidationError, InvalidToken, OSError) as exc:
         print(f"wirewatch: {exc}", file=sys.stderr)
         return 2
+    except NotFound as exc:
+        print(f"wirewatch: no subscription {exc}", file=sys.stderr)
+        return 1
     except StoreError as exc:
         print(f"wirewatch: storage failed: {exc}", file=sys.stderr)
         return 3

@@ -36,6 +36,7 @@ class Settings:
     token_key_parameter: str = "/wirewatch/token-key"
     slack_secret_prefix: str = "/wirewatch/slack/"
     send_empty_digests: bool = False
+    ses_max_send_rate: float | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -65,6 +66,7 @@ class Settings:
             token_key_parameter=env.get("WIREWATCH_TOKEN_KEY_PARAMETER") or "/wirewatch/token-key",
             slack_secret_prefix=env.get("WIREWATCH_SLACK_SECRET_PREFIX") or "/wirewatch/slack/",
             send_empty_digests=_read(env, "WIREWATCH_SEND_EMPTY_DIGESTS", _flag, False),
+            ses_max_send_rate=_read(env, "WIREWATCH_SES_MAX_SEND_RATE", _positive(float), None),
         )
 
     def require(self, name: str) -> str:

@@ -1,8 +1,10 @@
 """Local mode: an embedded moto server standing in for AWS, with the table kept in a state directory.
 
-moto keeps everything in memory, so the table is snapshotted to `<state>/table.jsonl` when the
-command ends and restored when the next one starts. A lock file keeps two commands from
-interleaving their snapshots.
+moto keeps everything in memory, so the table and the SSM parameters (Slack webhooks, the link
+signing key) are snapshotted to `<state>/table.jsonl` and `<state>/parameters.json` when the command
+ends and restored when the next one starts. Those files hold local secrets in clear: they are the
+emulator's disk, readable only by the user. A lock file keeps two commands from interleaving their
+snapshots.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import fcntl
 import json
 import logging
 import os
+import secrets
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +22,9 @@ from typing import Any
 
 LOCAL_TABLE = "wirewatch-local"
 _SNAPSHOT = "table.jsonl"
+_PARAMETERS = "parameters.json"
+LOCAL_SENDER = "wirewatch@example.com"
+LOCAL_PUBLIC_URL = "http://127.0.0.1:3000"
 
 
 def default_state_dir() -> Path:
@@ -65,6 +71,9 @@ def point_at(endpoint: str, table: str) -> None:
             "WIREWATCH_TABLE": table,
         }
     )
+    os.environ.setdefault("WIREWATCH_SENDER", LOCAL_SENDER)
+    os.environ.setdefault("WIREWATCH_PUBLIC_URL", LOCAL_PUBLIC_URL)
+    os.environ.setdefault("WIREWATCH_SES_MAX_SEND_RATE", "14")  # moto has no account quota to read
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
     from wirewatch import runtime
@@ -86,18 +95,19 @@ def local_aws(state_dir: Path) -> Iterator[str]:
             client = aws.client("dynamodb")
             create_table(client, LOCAL_TABLE)
             _restore(client, state_dir / _SNAPSHOT)
+            _restore_parameters(state_dir / _PARAMETERS)
+            prepare_accounts()
             try:
                 yield endpoint
             finally:
                 _snapshot(client, state_dir / _SNAPSHOT)
+                _snapshot_parameters(state_dir / _PARAMETERS)
 
 
 def _restore(client: Any, path: Path) -> None:
     if not path.exists():
         return
-    requests = [
-        {"PutRequest": {"Item": json.loads(line)}} for line in path.read_text("utf-8").splitlines() if line
-    ]
+    requests = [{"PutRequest": {"Item": json.loads(line)}} for line in path.read_text("utf-8").splitlines() if line]
     for start in range(0, len(requests), 25):
         pending = {LOCAL_TABLE: requests[start : start + 25]}
         while pending:
@@ -111,4 +121,44 @@ def _snapshot(client: Any, path: Path) -> None:
         for page in client.get_paginator("scan").paginate(TableName=LOCAL_TABLE):
             for raw in page.get("Items", []):
                 out.write(json.dumps(raw, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def prepare_accounts() -> None:
+    """What a deployed stack has and an empty emulator lacks: a verified sender and a link-signing key."""
+    from wirewatch import aws
+
+    aws.client("sesv2").create_email_identity(EmailIdentity=os.environ["WIREWATCH_SENDER"])
+    ssm = aws.client("ssm")
+    name = os.environ.get("WIREWATCH_TOKEN_KEY_PARAMETER", "/wirewatch/token-key")
+    try:
+        ssm.get_parameter(Name=name)
+    except ssm.exceptions.ParameterNotFound:
+        ssm.put_parameter(Name=name, Value=secrets.token_hex(32), Type="SecureString")
+
+
+def _restore_parameters(path: Path) -> None:
+    from wirewatch import aws
+
+    if not path.exists():
+        return
+    ssm = aws.client("ssm")
+    for name, value in json.loads(path.read_text("utf-8")).items():
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+
+
+def _snapshot_parameters(path: Path) -> None:
+    from wirewatch import aws
+
+    values: dict[str, str] = {}
+    pages = (
+        aws.client("ssm")
+        .get_paginator("get_parameters_by_path")
+        .paginate(Path="/", Recursive=True, WithDecryption=True)
+    )
+    for page in pages:
+        values.update({p["Name"]: p["Value"] for p in page["Parameters"]})
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(values, indent=1), encoding="utf-8")
+    tmp.chmod(0o600)
     tmp.replace(path)

@@ -24,8 +24,7 @@ class SqsPollQueue:
         for start in range(0, len(batches), 10):
             chunk = batches[start : start + 10]
             entries = [
-                {"Id": str(n), "MessageBody": json.dumps({"feed_ids": list(ids)})}
-                for n, ids in enumerate(chunk)
+                {"Id": str(n), "MessageBody": json.dumps({"feed_ids": list(ids)})} for n, ids in enumerate(chunk)
             ]
             response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
             if response.get("Failed"):

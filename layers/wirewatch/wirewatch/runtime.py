@@ -1,4 +1,8 @@
-"""The composition root: builds adapters from settings once per process, for handlers and the CLI."""
+"""The composition root: builds adapters from settings once per process, for handlers and the CLI.
+
+Delivery adapters are imported inside their factories: the poll path never loads jinja2, the
+senders or their clients (cold starts count).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,24 @@ import functools
 import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from wirewatch import aws
 from wirewatch.classify import classify
 from wirewatch.config import ConfigError, Settings
 from wirewatch.feeds.fetch import FetchLimits, FetchResult, fetch_all_sync
-from wirewatch.models import Feed
+from wirewatch.models import Feed, Subscription
 from wirewatch.queue import SqsPollQueue
 from wirewatch.store import Repository
 from wirewatch.usecases import PollReport, poll
+
+if TYPE_CHECKING:
+    from wirewatch.delivery.ses import SesSender
+    from wirewatch.delivery.slack import SlackSender
+    from wirewatch.models import Subscription
+    from wirewatch.secrets import SecretStore
+    from wirewatch.usecases.delivery import Postman
+    from wirewatch.usecases.messages import Composer
 
 
 @functools.cache
@@ -71,8 +84,67 @@ def run_poll(feeds: Sequence[Feed], now: datetime | None = None) -> PollReport:
     )
 
 
+@functools.cache
+def secret_store() -> SecretStore:
+    """SSM SecureString parameters (Slack webhooks, the token key), cached with a TTL."""
+    from wirewatch.secrets import SecretStore
+
+    return SecretStore(aws.client("ssm"))
+
+
+def token_key() -> bytes:
+    """The HMAC key that signs confirm and unsubscribe links."""
+    return secret_store().get(settings().token_key_parameter).encode()
+
+
+def composer() -> Composer:
+    """Message composer with signed links to the public API."""
+    from wirewatch.usecases.messages import Composer
+
+    return Composer(token_key=token_key(), public_url=settings().require("public_url"))
+
+
+@functools.cache
+def postman() -> Postman:
+    """Ledger-backed sender for both channels; SES and Slack clients are built on first use."""
+    import httpx
+
+    from wirewatch.delivery.ses import SesSender
+    from wirewatch.delivery.slack import SlackSender
+    from wirewatch.logs import logger
+    from wirewatch.metrics import count
+    from wirewatch.usecases.delivery import Postman
+
+    config = settings()
+
+    @functools.cache
+    def ses() -> SesSender:
+        return SesSender(
+            aws.client("sesv2"),
+            sender=config.require("sender"),
+            configuration_set=config.ses_configuration_set,
+            max_send_rate=config.ses_max_send_rate,
+        )
+
+    @functools.cache
+    def slack() -> SlackSender:
+        return SlackSender(httpx.Client(), allow_loopback=config.allow_loopback)
+
+    def delivery_failed(sub: Subscription, reason: str) -> None:
+        count("DeliveryFailures")
+        logger.warning("delivery failed", extra={"subscription": sub.id, "channel": sub.channel, "reason": reason})
+
+    return Postman(
+        repository(),
+        email=ses,
+        slack=slack,
+        webhook_url=lambda sub: secret_store().get(sub.target),
+        on_failure=delivery_failed,
+    )
+
+
 def reset() -> None:
     """Forget cached settings and adapters (tests, local mode)."""
-    settings.cache_clear()
-    repository.cache_clear()
+    for cached in (settings, repository, secret_store, postman):
+        cached.cache_clear()
     aws.reset_clients()

@@ -6,11 +6,12 @@ import html
 import re
 from typing import Any
 
+from wirewatch.classify.literals import words_of
 from wirewatch.classify.rules import (
     ENTITY_TOPIC,
     LANGS,
-    AnchorNode,
     FactRule,
+    Layer,
     Rule,
     Rules,
     SeverityRule,
@@ -57,16 +58,22 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
     joined = f"{title}{_SEPARATOR}{summary}" if summary else title
     low = joined.lower()
     title_end = len(title)
-    ascii_text = low.isascii()
+
+    # the literals present, found once per item: words by a set lookup, substrings by `in`
+    matcher = rules.matcher(lang)
+    words = words_of(low)
+    texts = matcher.texts.found(low, words)
 
     # first match per (rule, field): a rule counts once in the title and once in the summary
     hits: dict[tuple[str, bool], tuple[Rule, str]] = {}
-    for layer in rules.layers(lang):
-        haystack = joined if layer.original else low
-        candidates = set(layer.always)
-        _collect(layer.ascii_anchors, haystack, candidates)
-        if not ascii_text:
-            _collect(layer.other_anchors, haystack, candidates)
+    for layer in matcher.layers:
+        if layer.original:
+            haystack = joined
+            present = {t for t in layer.text_keys if t in joined}
+        else:
+            haystack = low
+            present = texts
+        candidates = _candidates(layer, words, present)
         if not candidates:
             continue
         entries = layer.entries
@@ -121,7 +128,7 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
         )
         return Classification((), scores, "none", reason, tuple(evidence), {})
 
-    facts = _extract_facts(rules.facts, topics, joined, low, lang)
+    facts = _extract_facts(rules.facts, topics, joined, low, lang, words, texts)
     severity, reason = _severity(rules.severities, topics, facts, matched_ids, low)
     return Classification(topics, scores, severity, reason, tuple(evidence), facts)
 
@@ -131,13 +138,17 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_EVIDENCE_TEXT else text[: _MAX_EVIDENCE_TEXT - 1] + "…"
 
 
-def _collect(nodes: tuple[AnchorNode, ...], haystack: str, into: set[int]) -> None:
-    """Add the regex ids of every anchor found in the text (children only below found parents)."""
-    for node in nodes:
-        if node.text in haystack:
-            into.update(node.ids)
-            if node.children:
-                _collect(node.children, haystack, into)
+def _candidates(layer: Layer, words: set[bytes], texts: set[str]) -> set[int] | list[int]:
+    """Ids of the layer's regexes whose every clause holds (the others cannot match)."""
+    candidates = set(layer.always)
+    for word in words & layer.word_keys:
+        candidates.update(layer.by_word[word])
+    for text in texts & layer.text_keys:
+        candidates.update(layer.by_text.get(text, ()))
+    if not layer.has_further or not candidates:
+        return candidates
+    further = layer.further
+    return [i for i in candidates if all(not w.isdisjoint(words) or not t.isdisjoint(texts) for w, t in further[i])]
 
 
 def _span(original: str, lowered: str, start: int, end: int) -> str:
@@ -146,7 +157,13 @@ def _span(original: str, lowered: str, start: int, end: int) -> str:
 
 
 def _extract_facts(
-    facts: tuple[FactRule, ...], topics: tuple[str, ...], text: str, low: str, lang: str | None
+    facts: tuple[FactRule, ...],
+    topics: tuple[str, ...],
+    text: str,
+    low: str,
+    lang: str | None,
+    words: set[bytes],
+    texts: set[str],
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for fact in facts:
@@ -154,9 +171,9 @@ def _extract_facts(
             continue
         if fact.type != "list" and fact.key in out:
             continue
-        if fact.anchors is not None and not any(anchor in low for anchor in fact.anchors):
-            continue
-        for pattern, original in fact.patterns:
+        for (pattern, original), prefilter in zip(fact.patterns, fact.prefilters, strict=True):
+            if prefilter is not None and words.isdisjoint(prefilter[0]) and texts.isdisjoint(prefilter[1]):
+                continue  # this pattern cannot match
             target = text if original else low
             for match in pattern.finditer(target):
                 value = _fact_value(fact, match, text if len(text) == len(low) else target)

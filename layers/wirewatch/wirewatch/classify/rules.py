@@ -7,10 +7,9 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from re import _constants as sre_c  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
+from wirewatch.classify.literals import Clause, TextIndex, clauses_of
 from wirewatch.models import SEVERITIES, TOPICS
 
 ENTITY_TOPIC = "dprk"
@@ -62,7 +61,7 @@ class FactRule:
     multiply: float
     langs: frozenset[str]
     patterns: tuple[tuple[re.Pattern[str], bool], ...]  # (regex, runs on the original-case text)
-    anchors: frozenset[str] | None  # lower-cased literals, one of which every match contains
+    prefilters: tuple[Clause | None, ...]  # per pattern: holds for all its matches (None: none found)
 
 
 @dataclass(frozen=True)
@@ -79,42 +78,32 @@ class SeverityRule:
 
 
 @dataclass(frozen=True)
-class AnchorNode:
-    """An anchor literal, the regexes it unlocks, and longer anchors that contain it."""
-
-    text: str
-    ids: tuple[int, ...]
-    children: tuple[AnchorNode, ...]
-
-
-def _anchor_forest(index: Mapping[str, list[int]]) -> tuple[AnchorNode, ...]:
-    """Nest each anchor under the longest other anchor it contains: a child is only tested when its parent is found."""
-    ordered = sorted(index, key=len)
-    parent: dict[str, str | None] = {}
-    for i, anchor in enumerate(ordered):
-        contained = [other for other in ordered[:i] if other in anchor and other != anchor]
-        parent[anchor] = max(contained, key=len) if contained else None
-
-    def build(of: str | None) -> tuple[AnchorNode, ...]:
-        return tuple(AnchorNode(a, tuple(index[a]), build(a)) for a in ordered if parent[a] == of)
-
-    return build(None)
-
-
-@dataclass(frozen=True)
 class Layer:
-    """The regexes of one topic, tried only when one of their anchor literals is in the text.
+    """The regexes of one topic, each tried only when the text holds the literals its matches need.
 
-    Python's ``re`` is slow on big alternations but fast on a literal substring test, so each regex is
-    indexed by literals that every match must contain (found by parsing it); a regex without such an
-    anchor always runs. ``original`` layers (case-sensitive rules) run on the text as written.
+    Python's ``re`` is slow at scanning for a pattern but a set lookup is not, so each regex is
+    indexed by its best clause (words looked up in the item's word set, or substrings tested with
+    ``in``); its other clauses must hold too (see ``literals``). A regex without a clause always runs.
+    ``original`` layers (case-sensitive rules) run on the text as written and use substrings only.
     """
 
     entries: tuple[tuple[re.Pattern[str], Rule], ...]
-    ascii_anchors: tuple[AnchorNode, ...]  # checked for every item
-    other_anchors: tuple[AnchorNode, ...]  # non-ASCII anchors, checked only for non-ASCII text
+    by_word: Mapping[bytes, tuple[int, ...]]
+    word_keys: frozenset[bytes]
+    by_text: Mapping[str, tuple[int, ...]]
+    text_keys: frozenset[str]  # every substring this layer's clauses name (best and further ones)
+    further: tuple[tuple[Clause, ...], ...]  # per entry: the clauses besides the indexed one
+    has_further: bool
     always: tuple[int, ...]
     original: bool
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """Everything matched for one language: the layers, and the substrings to test for once per item."""
+
+    layers: tuple[Layer, ...]
+    texts: TextIndex  # the substrings named by the lower-case layers and the facts
 
 
 @dataclass(frozen=True)
@@ -127,17 +116,21 @@ class Rules:
     rules: tuple[Rule, ...]
     facts: tuple[FactRule, ...]
     severities: tuple[SeverityRule, ...]
-    _layers: dict[str | None, tuple[Layer, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _matchers: dict[str | None, Matcher] = field(default_factory=dict, repr=False, compare=False)
     _raw_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
-    def layers(self, lang: str | None) -> tuple[Layer, ...]:
-        """Combined matchers for the rules that apply to ``lang`` (None: every language)."""
+    def matcher(self, lang: str | None) -> Matcher:
+        """Indexed matchers for the rules that apply to ``lang`` (None: every language)."""
         key = lang if lang in LANGS else None
-        cached = self._layers.get(key)
+        cached = self._matchers.get(key)
         if cached is None:
-            cached = _build_layers(self.rules, self._raw_patterns, key)
-            self._layers[key] = cached  # benign race: both threads build the same value
+            cached = _build_matcher(self.rules, self.facts, self._raw_patterns, key)
+            self._matchers[key] = cached  # benign race: both threads build the same value
         return cached
+
+    def layers(self, lang: str | None) -> tuple[Layer, ...]:
+        """The layers of ``matcher(lang)``."""
+        return self.matcher(lang).layers
 
 
 def parse_count(text: str) -> int | None:
@@ -265,7 +258,7 @@ def _fact(entry: Any, macros: Mapping[str, str], seen: set[str]) -> FactRule:
         multiply=_number(entry.get("multiply", 1.0), rid, "multiply"),
         langs=_langs(entry.get("lang"), rid),
         patterns=regexes,
-        anchors=_union_anchors([rx for rx, _ in regexes]),
+        prefilters=tuple(_prefilter(rx) for rx, _ in regexes),
     )
 
 
@@ -295,6 +288,15 @@ def _severity(entry: Any, macros: Mapping[str, str], seen: set[str], rule_ids: s
     return SeverityRule(rid, level, topic, reason.strip(), facts, needed, pattern)
 
 
+def _build_matcher(
+    rules: Sequence[Rule], facts: Sequence[FactRule], raw: Mapping[str, tuple[str, ...]], lang: str | None
+) -> Matcher:
+    layers = _build_layers(rules, raw, lang)
+    texts = {t for layer in layers if not layer.original for t in layer.text_keys}
+    texts |= {t for fact in facts for clause in fact.prefilters if clause is not None for t in clause[1]}
+    return Matcher(layers, TextIndex(texts))
+
+
 def _build_layers(rules: Sequence[Rule], raw: Mapping[str, tuple[str, ...]], lang: str | None) -> tuple[Layer, ...]:
     """One detector per topic (plus one for case-sensitive rules); negative rules are tried first."""
     layers: list[Layer] = []
@@ -307,89 +309,46 @@ def _build_layers(rules: Sequence[Rule], raw: Mapping[str, tuple[str, ...]], lan
             ]
             chosen.sort(key=lambda r: r.weight >= 0)  # stable: keeps file order within each sign
             entries = tuple((re.compile(src), rule) for rule in chosen for src in raw[rule.id])
-            if not entries:
-                continue
-            index: dict[str, list[int]] = {}
-            always: list[int] = []
-            for i, (regex, _) in enumerate(entries):
-                found = anchors_of(regex)
-                if found is None:
-                    always.append(i)
-                    continue
-                for anchor in found:
-                    index.setdefault(anchor, []).append(i)
-            ascii_index = {a: ids for a, ids in index.items() if a.isascii()}
-            other_index = {a: ids for a, ids in index.items() if not a.isascii()}
-            layers.append(
-                Layer(entries, _anchor_forest(ascii_index), _anchor_forest(other_index), tuple(always), original)
-            )
+            if entries:
+                layers.append(_index_layer(entries, original))
     return tuple(layers)
 
 
-def anchors_of(regex: re.Pattern[str]) -> frozenset[str] | None:
-    """Literals of which every match of ``regex`` contains at least one (None when none can be found)."""
-    if regex.flags & re.IGNORECASE:
-        return None
-    try:
-        parsed = sre_parse.parse(regex.pattern, regex.flags)
-    except (re.error, TypeError, ValueError):
-        return None
-    return _required(list(parsed))
-
-
-def _union_anchors(regexes: Sequence[re.Pattern[str]]) -> frozenset[str] | None:
-    found: set[str] = set()
-    for regex in regexes:
-        anchors = anchors_of(regex)
-        if anchors is None:
-            return None
-        found |= anchors
-    return frozenset(found)
-
-
-def _required(ops: list[Any]) -> frozenset[str] | None:
-    """Best anchor set for a parsed sequence: a literal run, or the anchors of a required sub-part."""
-    candidates: list[frozenset[str]] = []
-    run: list[str] = []
-
-    def flush() -> None:
-        if len(run) >= 2:
-            candidates.append(frozenset({"".join(run)}))
-        run.clear()
-
-    for op, arg in ops:
-        if op is sre_c.LITERAL:
-            run.append(chr(arg))
+def _index_layer(entries: tuple[tuple[re.Pattern[str], Rule], ...], original: bool) -> Layer:
+    by_word: dict[bytes, list[int]] = {}
+    by_text: dict[str, list[int]] = {}
+    further: list[tuple[Clause, ...]] = []
+    always: list[int] = []
+    texts: set[str] = set()
+    for i, (regex, _) in enumerate(entries):
+        clauses = clauses_of(regex, words=not original)
+        further.append(tuple(clauses[1:]))
+        if not clauses:
+            always.append(i)
             continue
-        flush()
-        if op is sre_c.SUBPATTERN:
-            sub = _required(list(arg[-1]))
-            if sub is not None:
-                candidates.append(sub)
-        elif op is sre_c.BRANCH:
-            union: set[str] = set()
-            for branch in arg[1]:
-                sub = _required(list(branch))
-                if sub is None:
-                    union = set()
-                    break
-                union |= sub
-            if union:
-                candidates.append(frozenset(union))
-        elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT) and arg[0] >= 1:
-            sub = _required(list(arg[2]))
-            if sub is not None:
-                candidates.append(sub)
-    flush()
-    if not candidates:
-        return None
-    return max(candidates, key=_anchor_quality)
+        texts.update(text for _, clause_texts in clauses for text in clause_texts)
+        best_words, best_texts = clauses[0]
+        for word in best_words:
+            by_word.setdefault(word, []).append(i)
+        for text in best_texts:
+            by_text.setdefault(text, []).append(i)
+    return Layer(
+        entries=entries,
+        by_word={w: tuple(ids) for w, ids in by_word.items()},
+        word_keys=frozenset(by_word),
+        by_text={t: tuple(ids) for t, ids in by_text.items()},
+        text_keys=frozenset(texts),
+        further=tuple(further),
+        has_further=any(further),
+        always=tuple(always),
+        original=original,
+    )
 
 
-def _anchor_quality(anchors: frozenset[str]) -> tuple[int, int]:
-    """Prefer anchors that are rare in text: long (up to 6 characters), then few alternatives."""
-    shortest = min(len(a.strip()) for a in anchors)
-    return (min(shortest, 6), -len(anchors))
+def _prefilter(regex: re.Pattern[str]) -> Clause | None:
+    """The best clause of a fact pattern (None: the pattern always runs)."""
+    clauses = clauses_of(regex)
+    return clauses[0] if clauses else None
 
 
 def lower_regex(source: str) -> str:

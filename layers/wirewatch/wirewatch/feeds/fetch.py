@@ -101,9 +101,7 @@ def _conditional_headers(feed: Feed) -> dict[str, str]:
 async def _read_limited(response: httpx.Response, max_bytes: int) -> bytes:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise _FetchFailed(
-            f"body too large: {declared} bytes declared, limit {max_bytes}", response.status_code
-        )
+        raise _FetchFailed(f"body too large: {declared} bytes declared, limit {max_bytes}", response.status_code)
     chunks: list[bytes] = []
     size = 0
     # Counted after decompression, so a small gzip bomb is stopped too.
@@ -115,9 +113,7 @@ async def _read_limited(response: httpx.Response, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _fetch(
-    client: httpx.AsyncClient, feed: Feed, limits: FetchLimits, resolve: Resolver
-) -> FetchResult:
+async def _fetch(client: httpx.AsyncClient, feed: Feed, limits: FetchLimits, resolve: Resolver) -> FetchResult:
     url = feed.url
     headers = _conditional_headers(feed)
     permanent_url: str | None = None
@@ -154,9 +150,7 @@ async def _fetch(
                 return FetchResult(outcome="gone", error=_status_text(status), **common)
             if status in _RETRY_STATUSES:
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
-                return FetchResult(
-                    outcome="error", error=_status_text(status), retry_after=retry_after, **common
-                )
+                return FetchResult(outcome="error", error=_status_text(status), retry_after=retry_after, **common)
             if not 200 <= status < 300:
                 return FetchResult(outcome="error", error=_status_text(status), **common)
             body = await _read_limited(response, limits.max_bytes)

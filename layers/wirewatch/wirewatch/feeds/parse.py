@@ -103,9 +103,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str, *, summary_max
     if not body.strip():
         return ParsedFeed(entries=(), malformed=False, error="not a feed: empty body", title=None)
     if declares_entities(body):
-        return ParsedFeed(
-            entries=(), malformed=True, error="refused: the document declares XML entities", title=None
-        )
+        return ParsedFeed(entries=(), malformed=True, error="refused: the document declares XML entities", title=None)
     result = _feedparser_parse(body, headers, url)
     raw_entries = result.get("entries") or []
     if not result.get("version") and not raw_entries:

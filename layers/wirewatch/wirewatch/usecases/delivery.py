@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from wirewatch.delivery.result import SendResult
+from wirewatch.delivery.ses import SENDER_ERRORS
 from wirewatch.models import Subscription
+from wirewatch.secrets import SecretNotFound
 
 # Longer than any send with its retries takes; a claim older than this belongs to a run that died.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -49,7 +51,9 @@ Message = EmailMessage | SlackMessages
 
 # Permanent email errors that are about our sending setup, not the subscriber: they must not
 # mark the subscription failing (the operator fixes the sender instead).
-_SENDER_SIDE_ERRORS = frozenset({"MailFromDomainNotVerifiedException", "AccountSuspendedException", "SendingPausedException"})
+_SENDER_SIDE_ERRORS = frozenset(
+    {"MailFromDomainNotVerifiedException", "AccountSuspendedException", "SendingPausedException"}
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,12 @@ class Postman:
         if isinstance(message, EmailMessage):
             parts: list[tuple[str, Callable[[], SendResult]]] = [(key, lambda: self._send_email(sub, key, message))]
         else:
-            url = self._webhook_url(sub)
+            try:
+                url = self._webhook_url(sub)
+            except SecretNotFound:
+                result = SendResult("failed", attempts=0, detail="webhook secret missing", permanent=True)
+                self._fail(sub, result)
+                return Delivery("failed", result.detail)
             slack = self._slack()
             parts = [
                 (key if len(message.payloads) == 1 else f"{key}#part{n}", lambda p=payload: slack.send(url, p))
@@ -125,6 +134,7 @@ class Postman:
 
     def _fail(self, sub: Subscription, result: SendResult) -> None:
         reason = f"{sub.channel} delivery failed permanently: {result.detail}"
-        if result.detail not in _SENDER_SIDE_ERRORS:
+        # Errors about our own sending setup are the operator's to fix, not the subscriber's.
+        if result.detail not in SENDER_ERRORS:
             self._ledger.set_status(sub.id, "failing", reason)
         self._on_failure(sub, reason)

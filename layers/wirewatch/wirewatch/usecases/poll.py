@@ -98,9 +98,7 @@ def poll(
     A feed's problems become a recorded failure on that feed; only a store failure raises,
     so the invocation fails and is retried (every write here is idempotent).
     """
-    policy = BackoffPolicy(
-        base_seconds=settings.backoff_base_seconds, max_seconds=settings.backoff_max_seconds
-    )
+    policy = BackoffPolicy(base_seconds=settings.backoff_base_seconds, max_seconds=settings.backoff_max_seconds)
     by_id = {feed.id: feed for feed in feeds}
     results = fetch(list(by_id.values()))
 
@@ -112,9 +110,7 @@ def poll(
         entries: Sequence[Entry] = ()
         malformed = False
         if result.outcome == "ok":
-            parsed = parse_feed(
-                result.body, result.headers, result.url, summary_max=settings.summary_max_chars
-            )
+            parsed = parse_feed(result.body, result.headers, result.url, summary_max=settings.summary_max_chars)
             if parsed.error:
                 result = replace(result, outcome="error", error=parsed.error)
             entries, malformed = parsed.entries, parsed.malformed
@@ -239,9 +235,7 @@ def dispatch(
 
 class ReclassifyStore(Protocol):
     def items_first_seen(self, since: datetime, until: datetime) -> Iterable[Item]: ...
-    def update_classification(
-        self, item: Item, classification: Classification, relevant_expiry: datetime
-    ) -> None: ...
+    def update_classification(self, item: Item, classification: Classification, relevant_expiry: datetime) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from wirewatch.models import Item, Story
-from wirewatch.stories import assign_story
 from wirewatch.store.table import ConflictError
+from wirewatch.stories import assign_story
 
 _MAX_ATTEMPTS = 5
 

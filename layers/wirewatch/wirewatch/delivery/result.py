@@ -1,0 +1,36 @@
+"""What one send attempt sequence ended in, and the backoff shared by the senders."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+SendStatus = Literal["sent", "retry", "failed"]
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """Outcome of a send: `sent`, `retry` (transient, try again later) or `failed`.
+
+    `permanent` marks failures that retrying cannot fix (a deleted channel, a rejected message);
+    `detail` is safe to store and show (never a webhook URL, never a message body).
+    `retry_after` is the provider's requested wait in seconds when it asked for one.
+    """
+
+    status: SendStatus
+    attempts: int
+    detail: str
+    provider_id: str | None = None
+    permanent: bool = False
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "sent"
+
+
+def backoff_delay(attempt: int, base: float, cap: float = 30.0) -> float:
+    """Exponential backoff with jitter before retry number `attempt` (1-based): in [d/2, d]."""
+    delay = min(cap, base * 2 ** (attempt - 1))
+    return delay / 2 + random.uniform(0, delay / 2)

@@ -1,0 +1,213 @@
+"""Amazon SES (sesv2 SendEmail): HTML + text digests with RFC 8058 one-click unsubscribe, paced and retried.
+
+SES has no idempotency token for SendEmail; exactly-once comes from the caller's delivery ledger.
+The idempotency key travels as an email tag so SES events can be matched back to the ledger entry.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import re
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+from wirewatch.delivery.pacing import TokenBucket
+from wirewatch.delivery.result import SendResult, backoff_delay
+from wirewatch.logs import logger
+
+__all__ = ["SENDER_ERRORS", "SesSender"]
+
+THROTTLING_ERRORS = frozenset(
+    {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
+)
+_TRANSIENT_ERRORS = frozenset({"InternalFailure", "InternalServerError", "ServiceUnavailable", "RequestTimeout"})
+# Permanent failures that are about our sending setup, not about the recipient: the caller should
+# alert the operator rather than mark the subscription failing.
+SENDER_ERRORS = frozenset(
+    {
+        "AccountSuspendedException",
+        "SendingPausedException",
+        "MailFromDomainNotVerifiedException",
+        "NotFoundException",
+    }
+)
+# SES sandbox rate: the safe assumption when the account's own rate cannot be read.
+DEFAULT_SEND_RATE = 1.0
+_TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_ONE_CLICK = "List-Unsubscribe=One-Click"
+# RFC 5322 allows 998 characters; not folding at 78 keeps the long unsubscribe URL on one line.
+_MIME_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
+class SesSender:
+    """Sends one email per call through sesv2, never faster than the account's MaxSendRate."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        sender: str,
+        configuration_set: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = 5,
+        clock: Callable[[], float] = time.monotonic,
+        backoff_base: float = 0.5,
+        max_send_rate: float | None = None,
+        raw_mime: bool | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        _check_header_value("sender", sender)
+        self._client = client
+        self._sender = sender
+        self._configuration_set = configuration_set
+        self._sleep = sleep
+        self._max_attempts = max_attempts
+        self._clock = clock
+        self._backoff_base = backoff_base
+        self._max_send_rate = max_send_rate
+        # Simple content with Headers needs a recent botocore; otherwise build the MIME ourselves.
+        self._raw_mime = not _simple_supports_headers(client) if raw_mime is None else raw_mime
+        self._bucket: TokenBucket | None = None
+
+    @property
+    def send_rate(self) -> float:
+        """Messages per second this sender allows itself (reads the account quota on first use)."""
+        return self._pacer().rate
+
+    def send_email(
+        self,
+        to: str,
+        subject: str,
+        html: str,
+        text: str,
+        *,
+        unsubscribe_url: str | None,
+        idempotency_key: str,
+    ) -> SendResult:
+        """Send one HTML + text email to `to`; throttling is retried, rejections are permanent failures."""
+        request = self._request(to, subject, html, text, unsubscribe_url, idempotency_key)
+        pacer = self._pacer()
+        detail = ""
+        for attempt in range(1, self._max_attempts + 1):
+            pacer.acquire()
+            try:
+                response = self._client.send_email(**request)
+            except ParamValidationError:
+                raise  # our bug, not a delivery failure
+            except ClientError as exc:
+                code = _error_code(exc)
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+                detail = code
+                if not (code in THROTTLING_ERRORS or code in _TRANSIENT_ERRORS or status == 429 or status >= 500):
+                    logger.warning("ses permanent failure", extra={"code": code, "key": idempotency_key})
+                    return SendResult("failed", attempts=attempt, detail=code, permanent=True)
+            except BotoCoreError as exc:
+                detail = type(exc).__name__
+            else:
+                message_id = str(response["MessageId"])
+                logger.info("ses sent", extra={"key": idempotency_key, "message_id": message_id})
+                return SendResult("sent", attempts=attempt, detail="sent", provider_id=message_id)
+            if attempt < self._max_attempts:
+                wait = backoff_delay(attempt, self._backoff_base)
+                logger.info("ses send retry", extra={"attempt": attempt, "wait": round(wait, 3), "why": detail})
+                self._sleep(wait)
+        return SendResult("retry", attempts=self._max_attempts, detail=detail)
+
+    def _request(
+        self,
+        to: str,
+        subject: str,
+        html: str,
+        text: str,
+        unsubscribe_url: str | None,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        _check_header_value("recipient", to)
+        # Subjects come from feed headlines: fold any line breaks so they cannot inject headers.
+        subject = " ".join(subject.split())
+        headers: list[tuple[str, str]] = []
+        if unsubscribe_url is not None:
+            _check_unsubscribe_url(unsubscribe_url)
+            headers = [("List-Unsubscribe", f"<{unsubscribe_url}>"), ("List-Unsubscribe-Post", _ONE_CLICK)]
+        if self._raw_mime:
+            content: dict[str, Any] = {"Raw": {"Data": self._mime(to, subject, html, text, headers)}}
+        else:
+            simple: dict[str, Any] = {
+                "Subject": {"Data": subject, "Charset": "UTF-8"},
+                "Body": {"Html": {"Data": html, "Charset": "UTF-8"}, "Text": {"Data": text, "Charset": "UTF-8"}},
+            }
+            if headers:
+                simple["Headers"] = [{"Name": name, "Value": value} for name, value in headers]
+            content = {"Simple": simple}
+        request: dict[str, Any] = {
+            "FromEmailAddress": self._sender,
+            "Destination": {"ToAddresses": [to]},
+            "Content": content,
+            "EmailTags": [{"Name": "wirewatch-key", "Value": _tag_value(idempotency_key)}],
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        return request
+
+    def _mime(self, to: str, subject: str, html: str, text: str, headers: list[tuple[str, str]]) -> bytes:
+        message = EmailMessage(policy=_MIME_POLICY)
+        message["From"] = self._sender
+        message["To"] = to
+        message["Subject"] = subject
+        message["Date"] = email.utils.formatdate(usegmt=True)
+        message["MIME-Version"] = "1.0"
+        for name, value in headers:
+            message[name] = value
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
+        return message.as_bytes()
+
+    def _pacer(self) -> TokenBucket:
+        if self._bucket is None:
+            rate = self._max_send_rate if self._max_send_rate is not None else self._account_send_rate()
+            self._bucket = TokenBucket(rate, clock=self._clock, sleep=self._sleep)
+        return self._bucket
+
+    def _account_send_rate(self) -> float:
+        try:
+            quota = self._client.get_account().get("SendQuota", {})
+            rate = float(quota["MaxSendRate"])
+        except (ClientError, BotoCoreError, KeyError, TypeError, ValueError) as exc:
+            logger.warning(
+                "ses send rate unavailable, using default",
+                extra={"default": DEFAULT_SEND_RATE, "error": type(exc).__name__},
+            )
+            return DEFAULT_SEND_RATE
+        return rate if rate > 0 else DEFAULT_SEND_RATE
+
+
+def _simple_supports_headers(client: Any) -> bool:
+    try:
+        members = client.meta.service_model.shape_for("Message").members
+    except (AttributeError, LookupError):
+        return False
+    return "Headers" in members
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code") or "unknown")
+
+
+def _check_header_value(what: str, value: str) -> None:
+    if not value or "\r" in value or "\n" in value:
+        raise ValueError(f"{what} must be a non-empty single line")
+
+
+def _check_unsubscribe_url(url: str) -> None:
+    if not url.startswith("https://") or any(c in url for c in "<> \t\r\n"):
+        raise ValueError("unsubscribe_url must be an https URL without spaces or angle brackets")
+
+
+def _tag_value(key: str) -> str:
+    return _TAG_UNSAFE.sub("_", key)[:256] or "none"

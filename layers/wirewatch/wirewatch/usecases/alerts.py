@@ -1,0 +1,73 @@
+"""Urgent alerts: one message per story per subscription, as soon as a story turns urgent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from wirewatch.digest.selection import should_alert
+from wirewatch.models import Story, Subscription
+from wirewatch.usecases.delivery import Message, Postman
+
+
+class AlertStore(Protocol):
+    def get_story(self, story_id: str) -> Story | None: ...
+    def active_subscriptions(self) -> list[Subscription]: ...
+    def mark_story_alerted(self, story_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class AlertReport:
+    story_id: str
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    # Subscriptions whose send must be tried again (rate limited, provider down).
+    pending: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "story": self.story_id,
+            "sent": self.sent,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "pending": list(self.pending),
+        }
+
+
+def alert_story(
+    story_id: str,
+    *,
+    store: AlertStore,
+    postman: Postman,
+    compose: Callable[[Subscription, Story], Message],
+    now: datetime,
+) -> AlertReport:
+    """Alert every subscription that wants this urgent story now; the ledger makes reruns send nothing twice.
+
+    The story is flagged alerted only when no send is pending, so a retry of the invocation (stream
+    retry, DLQ redrive) finishes the job. Later sources joining the story don't alert again: they
+    reach subscribers in the next digest.
+    """
+    story = store.get_story(story_id)
+    if story is None or story.severity != "urgent" or story.alerted:
+        return AlertReport(story_id)
+    sent = skipped = failed = 0
+    pending: list[str] = []
+    for sub in store.active_subscriptions():
+        if not should_alert(sub, story, now):
+            continue
+        delivery = postman.deliver(sub, f"ALERT#{story.id}", compose(sub, story), now)
+        if delivery.status == "sent":
+            sent += 1
+        elif delivery.status == "skipped":
+            skipped += 1
+        elif delivery.status == "failed":
+            failed += 1
+        else:
+            pending.append(sub.id)
+    if not pending:
+        store.mark_story_alerted(story.id)
+    return AlertReport(story.id, sent, skipped, failed, tuple(pending))

@@ -1,0 +1,167 @@
+"""Subscribing (double opt-in for email), confirming and unsubscribing."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from wirewatch.delivery.slack import InvalidWebhookUrl, validate_webhook_url
+from wirewatch.digest.selection import parse_clock
+from wirewatch.models import SEVERITIES, TOPICS, Subscription
+from wirewatch.store.subscriptions import CADENCES
+from wirewatch.tokens import InvalidToken, verify_token
+from wirewatch.usecases.delivery import Postman
+from wirewatch.usecases.digests import next_digest_due
+from wirewatch.usecases.messages import Composer
+
+_EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+
+
+class ValidationError(ValueError):
+    """A subscription request is invalid; `field` names what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class NotFound(LookupError):
+    """No such subscription."""
+
+
+class SubscriptionStorePort(Protocol):
+    def save_subscription(self, sub: Subscription) -> None: ...
+    def get_subscription(self, sub_id: str) -> Subscription | None: ...
+
+
+class SecretPort(Protocol):
+    def put(self, name: str, value: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SubscriptionRequest:
+    channel: str
+    target: str  # an email address, or a Slack webhook URL (stored as a secret, never in the table)
+    topics: Sequence[str] = TOPICS
+    min_severity: str = "normal"
+    cadence: str = "daily"
+    daily_at: str = "08:00"
+    timezone: str = "UTC"
+    quiet_hours: tuple[str, str] | None = None
+    urgent_in_quiet_hours: bool = True
+
+
+def validate(request: SubscriptionRequest, *, allow_loopback_webhooks: bool) -> None:
+    """Raise ValidationError naming the first bad field."""
+    if request.channel not in ("email", "slack"):
+        raise ValidationError("channel", "must be email or slack")
+    if request.channel == "email" and not _EMAIL.match(request.target):
+        raise ValidationError("target", "not an email address")
+    if request.channel == "slack":
+        try:
+            validate_webhook_url(request.target, allow_loopback=allow_loopback_webhooks)
+        except InvalidWebhookUrl as exc:
+            raise ValidationError("target", str(exc)) from exc
+    unknown = [t for t in request.topics if t not in TOPICS]
+    if unknown or not request.topics:
+        raise ValidationError("topics", f"choose from {', '.join(TOPICS)}")
+    if request.min_severity not in SEVERITIES[1:]:
+        raise ValidationError("min_severity", f"choose from {', '.join(SEVERITIES[1:])}")
+    if request.cadence not in CADENCES:
+        raise ValidationError("cadence", f"choose from {', '.join(CADENCES)}")
+    for name, value in (("daily_at", request.daily_at), *(("quiet_hours", v) for v in request.quiet_hours or ())):
+        try:
+            parse_clock(value)
+        except ValueError as exc:
+            raise ValidationError(name, str(exc)) from exc
+    try:
+        ZoneInfo(request.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError("timezone", f"unknown time zone {request.timezone!r}") from exc
+
+
+def subscribe(
+    request: SubscriptionRequest,
+    *,
+    store: SubscriptionStorePort,
+    secret_store: SecretPort,
+    postman: Postman,
+    composer: Composer,
+    slack_secret_prefix: str,
+    allow_loopback_webhooks: bool,
+    now: datetime,
+) -> Subscription:
+    """Create a subscription: Slack ones start active, email ones pending until confirmed."""
+    validate(request, allow_loopback_webhooks=allow_loopback_webhooks)
+    sub_id = "sub-" + secrets.token_hex(8)
+    target = request.target
+    if request.channel == "slack":
+        target = f"{slack_secret_prefix}{sub_id}"
+        secret_store.put(target, request.target)
+    sub = Subscription(
+        id=sub_id,
+        channel=request.channel,
+        target=target,
+        topics=tuple(dict.fromkeys(request.topics)),
+        min_severity=request.min_severity,
+        cadence=request.cadence,
+        daily_at=request.daily_at,
+        timezone=request.timezone,
+        quiet_hours=request.quiet_hours,
+        urgent_in_quiet_hours=request.urgent_in_quiet_hours,
+        status="pending",
+        created_at=now,
+    )
+    if request.channel == "slack":
+        # Whoever holds a webhook URL may post to its channel: the URL itself is the consent.
+        sub = activate(sub, now)
+        store.save_subscription(sub)
+        return sub
+    store.save_subscription(sub)
+    postman.deliver(sub, "CONFIRM", composer.confirmation(sub, now), now)
+    return sub
+
+
+def activate(sub: Subscription, now: datetime) -> Subscription:
+    """The subscription made active, its first digest window starting now."""
+    return replace(
+        sub, status="active", failure_reason=None, last_digest_at=now, next_digest_at=next_digest_due(sub, now)
+    )
+
+
+def confirm(token: str, *, token_key: bytes, store: SubscriptionStorePort, now: datetime) -> Subscription:
+    """Follow a confirmation link: a pending subscription becomes active (again: no change)."""
+    sub = _from_token(token, "confirm", token_key, store, now)
+    if sub.status == "pending":
+        sub = activate(sub, now)
+        store.save_subscription(sub)
+    return sub
+
+
+def unsubscribe_by_token(token: str, *, token_key: bytes, store: SubscriptionStorePort, now: datetime) -> Subscription:
+    """One-click unsubscribe; replaying the link changes nothing more."""
+    return unsubscribe(_from_token(token, "unsubscribe", token_key, store, now).id, store=store)
+
+
+def unsubscribe(sub_id: str, *, store: SubscriptionStorePort) -> Subscription:
+    """Stop all messages to a subscription (kept for the ledger's sake)."""
+    sub = store.get_subscription(sub_id)
+    if sub is None:
+        raise NotFound(sub_id)
+    if sub.status != "unsubscribed":
+        sub = replace(sub, status="unsubscribed", next_digest_at=None)
+        store.save_subscription(sub)
+    return sub
+
+
+def _from_token(token: str, purpose: str, key: bytes, store: SubscriptionStorePort, now: datetime) -> Subscription:
+    sub_id = verify_token(key, token, purpose, now)  # raises InvalidToken
+    sub = store.get_subscription(sub_id)
+    if sub is None:
+        raise InvalidToken("the subscription no longer exists")
+    return sub
