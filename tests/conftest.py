@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from wirewatch import aws, runtime
+from wirewatch import aws, local, runtime
 from wirewatch.local import moto_server
 from wirewatch.store.schema import create_table
 
@@ -47,3 +47,21 @@ def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dic
 def dynamodb(aws_env: dict[str, str]) -> Any:
     """The cached DynamoDB client the code under test uses."""
     return aws.client("dynamodb")
+
+
+@pytest.fixture()
+def delivery_env(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """aws_env plus what delivery needs: a verified SES sender, a link-signing key, a public URL."""
+    prefix = f"/wirewatch-test-{uuid.uuid4().hex[:8]}"
+    extra = {
+        "WIREWATCH_SENDER": "alerts@wirewatch.example.com",
+        "WIREWATCH_PUBLIC_URL": "https://wirewatch.example.com",
+        "WIREWATCH_TOKEN_KEY_PARAMETER": f"{prefix}/token-key",
+        "WIREWATCH_SLACK_SECRET_PREFIX": f"{prefix}/slack/",
+        "WIREWATCH_SES_MAX_SEND_RATE": "50",
+    }
+    for key, value in extra.items():
+        monkeypatch.setenv(key, value)
+    runtime.reset()
+    local.prepare_accounts()
+    return aws_env | extra

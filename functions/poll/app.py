@@ -7,9 +7,11 @@ from typing import Any
 
 from wirewatch import runtime
 from wirewatch.logs import logger
+from wirewatch.metrics import metrics, record_poll
 from wirewatch.queue import feed_ids_from_message
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Poll the feeds named by the SQS records (reporting partial batch failures) or by the event."""
@@ -18,7 +20,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         ids = event.get("feed_ids")
         feeds = repo.get_feeds(ids) if ids else repo.list_feeds()
         report = runtime.run_poll([f for f in feeds if f.enabled])
-        logger.info("poll done", extra=report.to_dict())
+        record_poll(report)
         return report.to_dict()
 
     failures, wanted = [], []
@@ -31,5 +33,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     feeds = [f for f in repo.get_feeds(wanted) if f.enabled]
     # A store failure raises: the whole batch is retried, which is safe because every write is idempotent.
     report = runtime.run_poll(feeds, now=datetime.now(UTC))
-    logger.info("poll done", extra=report.to_dict())
+    record_poll(report)
     return {"batchItemFailures": failures}

@@ -16,7 +16,7 @@ import pytest
 from loopback.feed_server import FeedServer
 from loopback.slack_catcher import SlackCatcher, SlackResponse
 from tests.support.rss import LAUNCH, SANCTIONS, Story, rss
-from wirewatch import local, runtime
+from wirewatch import runtime
 from wirewatch.models import Feed, Subscription
 from wirewatch.tokens import InvalidToken
 from wirewatch.usecases.alerts import alert_story
@@ -45,23 +45,6 @@ HOSTILE = Story(
     "North Korea launched an intercontinental ballistic missile over Japan; J-Alert sounded.",
     age=timedelta(minutes=4),
 )
-
-
-@pytest.fixture()
-def delivery_env(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    prefix = f"/wirewatch-test-{uuid.uuid4().hex[:8]}"
-    extra = {
-        "WIREWATCH_SENDER": "alerts@wirewatch.example.com",
-        "WIREWATCH_PUBLIC_URL": "https://wirewatch.example.com",
-        "WIREWATCH_TOKEN_KEY_PARAMETER": f"{prefix}/token-key",
-        "WIREWATCH_SLACK_SECRET_PREFIX": f"{prefix}/slack/",
-        "WIREWATCH_SES_MAX_SEND_RATE": "50",
-    }
-    for key, value in extra.items():
-        monkeypatch.setenv(key, value)
-    runtime.reset()
-    local.prepare_accounts()
-    return aws_env | extra
 
 
 @pytest.fixture()

@@ -89,3 +89,37 @@ def test_poll_handler_direct_invocation_returns_the_report(aws_env: dict[str, st
         runtime.repository().add_feed(Feed(id="kyodo-en", url=server.url("/a.xml"), name="Kyodo"))
         result = load_handler("poll").handler(load_event("poll_direct.json"), FakeLambdaContext())
     assert result["feeds"] == 1 and result["new_items"] == 1 and result["relevant_items"] == 1
+
+
+def test_alert_handler_alerts_slack_for_a_stream_record(delivery_env: dict[str, str]) -> None:
+    from loopback.slack_catcher import SlackCatcher
+    from wirewatch.models import Story, StorySource, Subscription
+
+    now = datetime.now(UTC)
+    repo = runtime.repository()
+    story = Story(
+        id="st-example",
+        headline="North Korea fires ICBM over Japan",
+        topics=("missile",),
+        severity="urgent",
+        severity_reason="missile over Japan",
+        first_seen=now,
+        last_seen=now,
+        sources=(StorySource("i1", "Test Wire", "North Korea fires ICBM over Japan", "https://news.example/1", now),),
+    )
+    repo.save_story(story, None)
+    with SlackCatcher() as slack:
+        runtime.secret_store().put("/test/slack/alert", slack.url("/hook"))
+        repo.save_subscription(
+            Subscription(
+                id="sub-alert", channel="slack", target="/test/slack/alert", cadence="immediate", status="active"
+            )
+        )
+        result = load_handler("alert").handler(load_event("alert_stream.json"), FakeLambdaContext())
+        assert result == {"batchItemFailures": []}
+        assert len(slack.payloads("/hook")) == 1
+
+
+def test_digest_handler_reports_what_it_sent(delivery_env: dict[str, str]) -> None:
+    result = load_handler("digest").handler(load_event("digest_schedule.json"), FakeLambdaContext())
+    assert result == {"due": 0, "sent": 0, "empty": 0, "deferred": 0, "failed": 0, "pending": []}

@@ -44,6 +44,7 @@ class FeedOutcome:
     feed_id: str
     outcome: str  # ok | not_modified | failed | gone
     status: int | None
+    entries: int = 0
     new_items: int = 0
     relevant_items: int = 0
     malformed: bool = False
@@ -70,11 +71,16 @@ class PollReport:
             if o.outcome in ("failed", "gone")
         ]
 
+    @property
+    def items_fetched(self) -> int:
+        return sum(o.entries for o in self.outcomes)
+
     def to_dict(self) -> dict[str, Any]:
         """Machine-readable summary (CLI --json, Lambda result, API run record)."""
         return {
             "feeds": self.feeds,
             "fetched": self.fetched,
+            "items_fetched": self.items_fetched,
             "not_modified": self.not_modified,
             "failed": self.failed,
             "new_items": self.new_items,
@@ -119,6 +125,7 @@ def poll(
             feed_id=feed.id,
             outcome={"error": "failed"}.get(result.outcome, result.outcome),
             status=result.status,
+            entries=len(entries),
             malformed=malformed,
             error=result.error,
         )
