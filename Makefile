@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: install demo test lint unit integration bench fuzz lock build clean
+.PHONY: install browser demo test lint unit integration bench fuzz lock build clean
 
 install: $(STAMP)
 
@@ -15,6 +15,12 @@ $(STAMP): requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Debian's chromium for the digest rendering test; installed when we are root on Debian, else that test skips.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium not installed: the headless rendering test will skip"
 
 demo: install
 	$(BIN)/python -m demo
@@ -27,7 +33,7 @@ lint: install
 	$(BIN)/sam validate --region us-east-1 --lint
 	$(BIN)/sam validate --region us-east-1
 
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 $(BIN)/sam validate --region us-east-1

@@ -6,7 +6,9 @@ then runs the real `wirewatch` commands against an embedded AWS emulator in a fr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import re
@@ -17,6 +19,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 from loopback.feed_server import FeedServer, Request, Response
+from loopback.slack_catcher import SlackCatcher
 from wirewatch.cli import main as wirewatch
 
 FEEDS = Path(__file__).parent / "feeds"
@@ -66,9 +69,7 @@ def static_feed(body: bytes) -> object:
     def answer(request: Request) -> Response:
         if request.headers.get("if-none-match") == etag:
             return Response(status=304, headers={"ETag": etag})
-        return Response(
-            headers={"ETag": etag, "Content-Type": "application/rss+xml; charset=utf-8"}, body=body
-        )
+        return Response(headers={"ETag": etag, "Content-Type": "application/rss+xml; charset=utf-8"}, body=body)
 
     return answer
 
@@ -77,29 +78,71 @@ def banner(text: str) -> None:
     print(f"\n== {text} ==", flush=True)
 
 
+def wirewatch_json(args: list[str]) -> dict[str, object]:
+    """Run a wirewatch command with --json and return what it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = wirewatch([*args, "--json"])
+    if code:
+        raise SystemExit(code)
+    return json.loads(out.getvalue())  # type: ignore[no-any-return]
+
+
 def run() -> int:
-    os.environ["WIREWATCH_ALLOW_LOOPBACK"] = "1"  # the demo's feeds are on this machine
+    os.environ["WIREWATCH_ALLOW_LOOPBACK"] = "1"  # the demo's feeds and Slack are on this machine
     for name in ("AWS_ENDPOINT_URL", "WIREWATCH_TABLE"):
         os.environ.pop(name, None)
     now = datetime.now(UTC)
     state = Path(tempfile.mkdtemp(prefix="wirewatch-demo-"))
-    with FeedServer() as server:
+    out = Path("out") / "demo-digest"
+    with FeedServer() as server, SlackCatcher() as slack:
         entries = []
         for path in sorted(FEEDS.glob("*.xml")):
             server.route(f"/{path.name}", static_feed(redate(path.read_bytes(), now)))
             entries.append(feed_entry(server.url(f"/{path.name}"), path.read_text("utf-8")))
         feed_list = state / "feeds.toml"
         feed_list.write_text("\n".join(entries), encoding="utf-8")
-        print(f"serving {len(entries)} bundled feeds on {server.url('/')}; state in {state}")
+        print(f"serving {len(entries)} bundled feeds on {server.url('/')}, a Slack catcher on {slack.url('/')}")
+        print(f"local state (embedded AWS emulator) in {state}")
+        common = ["--state", str(state)]
+
+        banner("wirewatch subscribe slack <catcher> --cadence immediate (the desk channel)")
+        wirewatch(["subscribe", "slack", slack.url("/services/DEMO/DESK/hook"), "--cadence", "immediate", *common])
+        banner("wirewatch subscribe email analyst@example.com --cadence daily --at 08:00 --tz Asia/Tokyo")
+        analyst = wirewatch_json(
+            [
+                "subscribe",
+                "email",
+                "analyst@example.com",
+                "--cadence",
+                "daily",
+                "--at",
+                "08:00",
+                "--tz",
+                "Asia/Tokyo",
+                *common,
+            ]
+        )
+        print(f"{analyst['id']}: pending until the analyst follows the confirmation link (sent through SES)")
 
         banner("wirewatch poll (first cycle)")
-        if wirewatch(["poll", "--feeds", str(feed_list), "--state", str(state)]):
+        if wirewatch(["poll", "--feeds", str(feed_list), *common]):
             return 1
         banner("wirewatch poll (second cycle: conditional GET, nothing new)")
-        if wirewatch(["poll", "--feeds", str(feed_list), "--state", str(state)]):
+        if wirewatch(["poll", "--feeds", str(feed_list), *common]):
             return 1
+        alerts = slack.payloads("/services/DEMO/DESK/hook")
+        banner(f"urgent alerts the desk channel received: {len(alerts)}")
+        for payload in alerts:
+            print(f"  {payload['text']}")
+
     banner("wirewatch items --since 7d (relevant items found)")
-    return wirewatch(["items", "--since", "7d", "--state", str(state)])
+    if wirewatch(["items", "--since", "7d", *common]):
+        return 1
+    banner("wirewatch digest --preview (the analyst's digest, not sent)")
+    return wirewatch(
+        ["digest", "--preview", "--subscription", str(analyst["id"]), "--since", "7d", "--out", str(out), *common]
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The `wirewatch` command: poll, feeds, items, classify — locally (embedded moto) or against AWS."""
+"""The `wirewatch` command — locally (embedded AWS emulator) or against a deployed stack."""
 
 from __future__ import annotations
 
@@ -399,6 +399,47 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_argument("--limit", type=int, default=200)
     items.add_argument("--json", action="store_true")
     items.set_defaults(func=cmd_items, aws=True)
+
+    reclass = with_state("reclassify", help="re-run the current rules over stored items")
+    reclass.add_argument("--since", default="30d")
+    reclass.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    reclass.set_defaults(func=cmd_reclassify, aws=True)
+
+    subscribe = with_state("subscribe", help="subscribe an email address or a Slack webhook")
+    subscribe.add_argument("channel", choices=("email", "slack"))
+    subscribe.add_argument("target", help="email address, or Slack incoming-webhook URL")
+    subscribe.add_argument("--topics", default=",".join(TOPICS), help="comma-separated: missile,sanctions")
+    subscribe.add_argument("--cadence", default="daily", choices=("immediate", "hourly", "daily"))
+    subscribe.add_argument("--at", default="08:00", help="daily digest time HH:MM (in --tz)")
+    subscribe.add_argument("--tz", default="UTC", help="IANA time zone, e.g. Asia/Tokyo")
+    subscribe.add_argument("--min-severity", default="normal", choices=("normal", "high", "urgent"))
+    subscribe.add_argument("--quiet", help="quiet hours HH:MM-HH:MM in --tz, e.g. 22:00-07:00")
+    subscribe.add_argument(
+        "--no-urgent-in-quiet-hours", action="store_true", help="hold urgent alerts during quiet hours too"
+    )
+    subscribe.add_argument("--json", action="store_true")
+    subscribe.set_defaults(func=cmd_subscribe, aws=True)
+
+    subscriptions = with_state("subscriptions", help="list subscriptions and their status")
+    subscriptions.add_argument("--json", action="store_true")
+    subscriptions.set_defaults(func=cmd_subscriptions, aws=True)
+
+    unsubscribe = with_state("unsubscribe", help="stop all messages to a subscription")
+    unsubscribe.add_argument("id")
+    unsubscribe.set_defaults(func=cmd_unsubscribe, aws=True)
+
+    confirm = with_state("confirm", help="confirm an email subscription with the token from its link")
+    confirm.add_argument("token")
+    confirm.set_defaults(func=cmd_confirm, aws=True)
+
+    digest = with_state("digest", help="preview or send digests")
+    digest.add_argument("--subscription", help="subscription id (default: a preview of every topic)")
+    mode = digest.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--preview", action="store_true", help="write digest.html, digest.txt, slack.json")
+    mode.add_argument("--send", action="store_true", help="send now (all due digests without --subscription)")
+    digest.add_argument("--out", default="out/digest", help="preview directory")
+    digest.add_argument("--since", help="preview window, e.g. 24h (default: since the last digest)")
+    digest.set_defaults(func=cmd_digest, aws=True)
 
     classify = sub.add_parser("classify", help="classify JSON lines (id, title, summary, lang) from FILE or stdin")
     classify.add_argument("file", nargs="?")

@@ -214,28 +214,46 @@ def test_facts_are_described_in_human_words(facts: dict[str, Any], expected: tup
     assert describe_facts(facts) == expected
 
 
-def test_digest_html_renders_in_headless_chromium() -> None:
+def _chromium() -> str:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.skip("chromium is not installed")
+        pytest.skip("chromium is not installed (make test installs Debian's chromium when run as root)")
+    return browser
+
+
+# Test-only probe appended to a copy of the email: the email itself has no script (asserted above and below).
+_LAYOUT_PROBE = (
+    "<script>document.title = 'overflow=' + (document.documentElement.scrollWidth - window.innerWidth)"
+    " + ';images=' + Array.from(document.images).filter(i => !i.complete).length;</script>"
+)
+
+
+@pytest.mark.parametrize("width", [375, 700])
+def test_digest_html_renders_in_headless_chromium_without_breaking_the_layout(width: int) -> None:
+    browser = _chromium()
     out = Path(__file__).resolve().parents[3] / "out" / "test-output"
     out.mkdir(parents=True, exist_ok=True)
+    html = digest().html
+    assert "<script" not in html.lower()
     page = out / "digest.html"
-    page.write_text(digest().html, encoding="utf-8")
-    shot = out / "digest.png"
+    page.write_text(html, encoding="utf-8")
+    shot = out / f"digest-{width}.png"
     shot.unlink(missing_ok=True)
-    subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--window-size=700,1400",
-            f"--screenshot={shot}",
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    flags = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--window-size={width},1400",
+    ]
+    subprocess.run([*flags, f"--screenshot={shot}", page.as_uri()], check=True, capture_output=True, timeout=60)
     assert shot.exists() and shot.stat().st_size > 1000
+
+    probe = out / f"layout-probe-{width}.html"
+    probe.write_text(html.replace("</body>", _LAYOUT_PROBE + "</body>"), encoding="utf-8")
+    dom = subprocess.run([*flags, "--dump-dom", probe.as_uri()], check=True, capture_output=True, text=True, timeout=60)
+    assert "<title>overflow=0;images=0</title>" in dom.stdout, f"page wider than a {width}px window"
