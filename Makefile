@@ -54,8 +54,9 @@ lock:
 	( echo '# Frozen from requirements-dev.in by `make lock`; `make install` installs exactly these.'; \
 	  /tmp/wirewatch-lock/bin/pip freeze ) > requirements-dev.txt
 
+# sam build (no Docker) needs python3.12 on the PATH; under pyenv, pick an installed 3.12.
 build: install
-	SAM_CLI_TELEMETRY=0 $(BIN)/sam build
+	SAM_CLI_TELEMETRY=0 PYENV_VERSION="$$(pyenv versions --bare 2>/dev/null | grep -m1 '^3\.12')" $(BIN)/sam build
 
 clean:
 	rm -rf $(VENV) .aws-sam out

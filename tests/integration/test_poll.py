@@ -24,9 +24,7 @@ def server() -> Any:
 
 
 def add_feed(server: FeedServer, path: str, feed_id: str | None = None, **kwargs: Any) -> Feed:
-    feed = Feed(
-        id=feed_id or path.strip("/").replace("/", "-"), url=server.url(path), name=f"Wire {path}", **kwargs
-    )
+    feed = Feed(id=feed_id or path.strip("/").replace("/", "-"), url=server.url(path), name=f"Wire {path}", **kwargs)
     runtime.repository().add_feed(feed)
     return feed
 
@@ -45,9 +43,7 @@ def etag_route(body: bytes, etag: str = '"v1"') -> Any:
     return answer
 
 
-def test_poll_stores_each_new_item_with_one_put(
-    aws_env: dict[str, str], server: FeedServer, dynamodb: Any
-) -> None:
+def test_poll_stores_each_new_item_with_one_put(aws_env: dict[str, str], server: FeedServer, dynamodb: Any) -> None:
     # Given a feed with two relevant and two ordinary items
     server.route("/wire.xml", body=rss([LAUNCH, SANCTIONS, WEATHER, MARKETS]))
     add_feed(server, "/wire.xml")
@@ -80,9 +76,7 @@ def test_poll_skips_items_already_seen(aws_env: dict[str, str], server: FeedServ
     assert counter.puts["ITEM"] == 1
 
 
-def test_unchanged_feed_costs_no_item_writes(
-    aws_env: dict[str, str], server: FeedServer, dynamodb: Any
-) -> None:
+def test_unchanged_feed_costs_no_item_writes(aws_env: dict[str, str], server: FeedServer, dynamodb: Any) -> None:
     # Given a feed that answers 304 to its own ETag
     server.route("/wire.xml", etag_route(rss([LAUNCH, WEATHER])))
     add_feed(server, "/wire.xml")
@@ -131,9 +125,7 @@ def test_overlapping_polls_store_each_item_once(aws_env: dict[str, str], server:
     [
         (Response(status=500, body=b"boom"), "500"),
         (
-            Response(
-                body=b"<html><body><h1>Welcome</h1></body></html>", headers={"Content-Type": "text/html"}
-            ),
+            Response(body=b"<html><body><h1>Welcome</h1></body></html>", headers={"Content-Type": "text/html"}),
             "not a feed",
         ),
         (Response(body=b""), "not a feed"),
@@ -224,9 +216,7 @@ def test_feed_recovers_after_failures(aws_env: dict[str, str], server: FeedServe
     feed = runtime.repository().get_feed("flaky.xml")
     assert feed is not None and feed.consecutive_failures == 2
     # backoff doubles: the second wait is longer than the first
-    assert feed.next_attempt is not None and feed.next_attempt - (t0 + timedelta(minutes=5)) >= timedelta(
-        minutes=4
-    )
+    assert feed.next_attempt is not None and feed.next_attempt - (t0 + timedelta(minutes=5)) >= timedelta(minutes=4)
     server.route("/flaky.xml", body=rss([LAUNCH]))
     report = poll_all(now=t0 + timedelta(hours=1))
     feed = runtime.repository().get_feed("flaky.xml")
@@ -234,12 +224,8 @@ def test_feed_recovers_after_failures(aws_env: dict[str, str], server: FeedServe
     assert feed is not None and feed.consecutive_failures == 0 and feed.last_error is None
 
 
-def test_first_poll_marks_old_items_as_seen_but_not_alertable(
-    aws_env: dict[str, str], server: FeedServer
-) -> None:
-    old = Story(
-        "old-launch", "North Korea fires two ballistic missiles toward the sea", age=timedelta(days=3)
-    )
+def test_first_poll_marks_old_items_as_seen_but_not_alertable(aws_env: dict[str, str], server: FeedServer) -> None:
+    old = Story("old-launch", "North Korea fires two ballistic missiles toward the sea", age=timedelta(days=3))
     fresh = Story("fresh-launch", "North Korea launches ICBM, Japan issues J-Alert", age=timedelta(hours=1))
     server.route("/first.xml", body=rss([old, fresh]))
     add_feed(server, "/first.xml")
@@ -265,9 +251,7 @@ def test_loopback_feed_is_refused_unless_allowed(
     assert server.count("/local.xml") == 0
 
 
-def test_reclassify_shows_changes_and_writes_them_unless_dry_run(
-    aws_env: dict[str, str], server: FeedServer
-) -> None:
+def test_reclassify_shows_changes_and_writes_them_unless_dry_run(aws_env: dict[str, str], server: FeedServer) -> None:
     from wirewatch.models import Classification
     from wirewatch.usecases import reclassify
 
@@ -280,9 +264,7 @@ def test_reclassify_shows_changes_and_writes_them_unless_dry_run(
 
     # When a rule change makes the weather story relevant and the launch irrelevant
     def changed_rules(title: str, summary: str, lang: str | None) -> Classification:
-        return (
-            Classification(topics=("missile",), severity="normal") if "Typhoon" in title else Classification()
-        )
+        return Classification(topics=("missile",), severity="normal") if "Typhoon" in title else Classification()
 
     examined, dry = reclassify(
         store=repo,

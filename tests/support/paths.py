@@ -18,6 +18,7 @@ def realdata_path(name: str) -> Path:
         pytest.skip(f"real data not available: {path}")
     return path
 
+
 # The bundled demo feeds (our own words) double as parser fixtures; broken documents live with the tests.
 DEMO_FEEDS = REPO / "demo" / "feeds"
 BROKEN_FEEDS = REPO / "tests" / "fixtures" / "feeds" / "broken"

@@ -47,9 +47,7 @@ def test_bad_lists_name_the_problem(text: str, message: str) -> None:
 def test_duplicates_are_dropped_and_ids_are_stable() -> None:
     feeds = parse_feed_list("https://a.example.com/rss\nhttps://a.example.com/rss\n")
     assert len(feeds) == 1
-    assert feed_id_for_url("https://www.a.example.com/rss") == feed_id_for_url(
-        "https://www.a.example.com/rss"
-    )
+    assert feed_id_for_url("https://www.a.example.com/rss") == feed_id_for_url("https://www.a.example.com/rss")
 
 
 def test_default_feed_list_covers_the_wires() -> None:

@@ -98,9 +98,7 @@ def test_build_items_guards_the_first_run_and_clamps_future_dates() -> None:
         Entry(guid="old", link=None, title="old missile", summary="", published=NOW - timedelta(days=2)),
         Entry(guid="future", link=None, title="future", summary="", published=NOW + timedelta(days=1)),
         Entry(guid=None, link=None, title="no identity", summary="", published=None),
-        Entry(
-            guid=None, link="https://x.example/a?utm_source=x", title="undated", summary="", published=None
-        ),
+        Entry(guid=None, link="https://x.example/a?utm_source=x", title="undated", summary="", published=None),
     ]
     items = build_items(feed, entries, classify=fake_classify, settings=SETTINGS, now=NOW)
     assert [i.title for i in items] == ["old missile", "future", "undated"]
@@ -134,8 +132,6 @@ def test_dispatch_batches_due_feeds() -> None:
             return len(batches)
 
     initial = [Feed(id=f"f{n}", url="u", name="n") for n in range(5)]
-    report = dispatch(
-        catalog=store, queue=Queue(), initial_feeds=lambda: initial, feeds_per_message=2, now=NOW
-    )
+    report = dispatch(catalog=store, queue=Queue(), initial_feeds=lambda: initial, feeds_per_message=2, now=NOW)
     assert (report.seeded, report.due, report.messages) == (5, 5, 3)
     assert sent == [["f0", "f1"], ["f2", "f3"], ["f4"]]

@@ -144,9 +144,7 @@ def test_unavailable_without_retry_after(server: FeedServer) -> None:
     assert fetch_one(feed(server.url("/down"))).retry_after is None
 
 
-@pytest.mark.parametrize(
-    ("status", "error"), [(404, "HTTP 404 Not Found"), (500, "HTTP 500 Internal Server Error")]
-)
+@pytest.mark.parametrize(("status", "error"), [(404, "HTTP 404 Not Found"), (500, "HTTP 500 Internal Server Error")])
 def test_other_http_errors(server: FeedServer, status: int, error: str) -> None:
     server.route("/bad", status=status)
     result = fetch_one(feed(server.url("/bad")))
@@ -227,9 +225,7 @@ def test_redirect_to_a_private_name_is_refused_before_connecting(server: FeedSer
         ("file:///etc/passwd", "only http and https URLs are fetched"),
     ],
 )
-def test_redirect_to_metadata_or_other_schemes_is_refused(
-    server: FeedServer, location: str, reason: str
-) -> None:
+def test_redirect_to_metadata_or_other_schemes_is_refused(server: FeedServer, location: str, reason: str) -> None:
     server.route("/hop", status=301, headers={"Location": location})
     result = fetch_one(feed(server.url("/hop")), resolve=no_dns)
     assert result.outcome == "error"

@@ -19,9 +19,7 @@ def test_fixture_feeds_fetch_and_parse() -> None:
     paths = sorted(DEMO_FEEDS.glob("*.xml"))
     with FeedServer() as server:
         for path in paths:
-            server.route(
-                f"/{path.name}", body=path.read_bytes(), headers={"Content-Type": "application/rss+xml"}
-            )
+            server.route(f"/{path.name}", body=path.read_bytes(), headers={"Content-Type": "application/rss+xml"})
         feeds = [Feed(id=p.stem, url=server.url(f"/{p.name}"), name=p.stem) for p in paths]
         results = fetch_all_sync(feeds, LIMITS)
     parsed = {r.feed_id: parse_feed(r.body, r.headers, r.url) for r in results}
@@ -45,9 +43,7 @@ def test_fixture_feeds_fetch_and_parse() -> None:
         ("latin1_no_declaration.xml", "text/xml", None, 2),
     ],
 )
-def test_broken_documents_become_flagged_results(
-    name: str, content_type: str, error: str | None, entries: int
-) -> None:
+def test_broken_documents_become_flagged_results(name: str, content_type: str, error: str | None, entries: int) -> None:
     with FeedServer() as server:
         server.route("/feed", body=(BROKEN_FEEDS / name).read_bytes(), headers={"Content-Type": content_type})
         (result,) = fetch_all_sync([Feed(id="f", url=server.url("/feed"), name="f")], LIMITS)

@@ -86,9 +86,7 @@ def test_japanese_feed_keeps_its_text() -> None:
 
 
 def test_summary_is_capped() -> None:
-    parsed = parse_feed(
-        (DEMO_FEEDS / "kyodo_en.xml").read_bytes(), RSS_HEADERS, "https://x.example/", summary_max=60
-    )
+    parsed = parse_feed((DEMO_FEEDS / "kyodo_en.xml").read_bytes(), RSS_HEADERS, "https://x.example/", summary_max=60)
     assert all(len(e.summary) <= 60 for e in parsed.entries)
     assert parsed.entries[0].summary.endswith("…")
 
@@ -104,8 +102,7 @@ def test_malformed_feed_yields_the_entries_it_has_flagged() -> None:
 
 def test_relative_links_resolve_against_the_feed_url() -> None:
     body = (
-        b'<rss version="2.0"><channel><title>t</title>'
-        b"<item><title>a</title><link>/news/1</link></item></channel></rss>"
+        b'<rss version="2.0"><channel><title>t</title><item><title>a</title><link>/news/1</link></item></channel></rss>'
     )
     parsed = parse_feed(body, {}, "https://wire.example.com/rss.xml")
     assert parsed.entries[0].link == "https://wire.example.com/news/1"
@@ -128,9 +125,7 @@ def test_empty_body_is_not_a_feed(body: bytes) -> None:
     assert (parsed.entries, parsed.error) == ((), "not a feed: empty body")
 
 
-@pytest.mark.parametrize(
-    "body", [b"plain text, no markup", b'{"json": "document"}', b"<?xml version='1.0'?><root/>"]
-)
+@pytest.mark.parametrize("body", [b"plain text, no markup", b'{"json": "document"}', b"<?xml version='1.0'?><root/>"])
 def test_documents_without_a_feed_are_not_feeds(body: bytes) -> None:
     parsed = parse_feed(body, {"Content-Type": "application/xml"}, "https://x.example/")
     assert parsed.entries == ()
@@ -209,9 +204,7 @@ def test_charset_from_headers_is_used() -> None:
         '<rss version="2.0"><channel><title>Été</title><item><title>Señal</title>'
         "<link>https://x.example/a</link></item></channel></rss>"
     ).encode("latin-1")
-    parsed = parse_feed(
-        body, {"Content-Type": "application/rss+xml; charset=ISO-8859-1"}, "https://x.example/"
-    )
+    parsed = parse_feed(body, {"Content-Type": "application/rss+xml; charset=ISO-8859-1"}, "https://x.example/")
     assert parsed.entries[0].title == "Señal"
     assert parsed.title == "Été"
 

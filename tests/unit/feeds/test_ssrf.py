@@ -84,9 +84,7 @@ def test_unsafe_resolved_addresses_are_refused(address: str, reason: str) -> Non
         check_url("https://evil.example.com/feed", allow_loopback=False, resolve=resolve)
 
 
-@pytest.mark.parametrize(
-    "literal", ["127.0.0.1", "[::1]", "10.0.0.1", "169.254.169.254", "[::ffff:127.0.0.1]"]
-)
+@pytest.mark.parametrize("literal", ["127.0.0.1", "[::1]", "10.0.0.1", "169.254.169.254", "[::ffff:127.0.0.1]"])
 def test_ip_literals_are_checked_without_resolving(literal: str) -> None:
     resolve = resolver({})
     with pytest.raises(UnsafeUrlError, match="refused"):

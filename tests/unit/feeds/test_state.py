@@ -20,9 +20,7 @@ def result(outcome: str, status: int | None = 200, **kwargs: object) -> FetchRes
 
 
 def test_ok_records_success_and_new_validators() -> None:
-    feed = next_feed_state(
-        FEED, result("ok", etag='"v2"', last_modified="Wed, 05 Nov 2025 00:00:00 GMT"), NOW, POLICY
-    )
+    feed = next_feed_state(FEED, result("ok", etag='"v2"', last_modified="Wed, 05 Nov 2025 00:00:00 GMT"), NOW, POLICY)
     assert feed.etag == '"v2"'
     assert feed.last_modified == "Wed, 05 Nov 2025 00:00:00 GMT"
     assert (feed.last_success, feed.last_attempt, feed.next_attempt, feed.last_status) == (NOW, NOW, NOW, 200)
@@ -59,9 +57,7 @@ def test_permanent_redirect_updates_the_url() -> None:
 
 
 def test_permanent_url_on_error_is_not_applied() -> None:
-    feed = next_feed_state(
-        FEED, result("error", status=500, permanent_url="https://x/", error="HTTP 500"), NOW, POLICY
-    )
+    feed = next_feed_state(FEED, result("error", status=500, permanent_url="https://x/", error="HTTP 500"), NOW, POLICY)
     assert feed.url == FEED.url
 
 
@@ -96,9 +92,7 @@ def test_backoff_wins_when_longer_than_retry_after() -> None:
 
 
 def test_hostile_retry_after_is_capped() -> None:
-    feed = next_feed_state(
-        FEED, result("error", status=429, error="HTTP 429", retry_after=10**9), NOW, POLICY
-    )
+    feed = next_feed_state(FEED, result("error", status=429, error="HTTP 429", retry_after=10**9), NOW, POLICY)
     assert feed.next_attempt == NOW + timedelta(seconds=POLICY.max_seconds)
 
 

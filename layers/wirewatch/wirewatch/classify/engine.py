@@ -6,10 +6,10 @@ import html
 import re
 from typing import Any
 
-from wirewatch.classify.literals import words_of
 from wirewatch.classify.rules import (
     ENTITY_TOPIC,
     LANGS,
+    FactPlan,
     FactRule,
     Layer,
     Rule,
@@ -59,21 +59,20 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
     low = joined.lower()
     title_end = len(title)
 
-    # the literals present, found once per item: words by a set lookup, substrings by `in`
+    # which regex prefilters hold, found once per item (see literals)
     matcher = rules.matcher(lang)
-    words = words_of(low)
-    texts = matcher.texts.found(low, words)
+    satisfied = matcher.clauses.satisfied(low)
 
     # first match per (rule, field): a rule counts once in the title and once in the summary
     hits: dict[tuple[str, bool], tuple[Rule, str]] = {}
     for layer in matcher.layers:
         if layer.original:
             haystack = joined
-            present = {t for t in layer.text_keys if t in joined}
+            present = {t for t in matcher.original_clauses.texts if t in joined}
+            candidates = _candidates(layer, matcher.original_clauses.satisfied(set(), present))
         else:
             haystack = low
-            present = texts
-        candidates = _candidates(layer, words, present)
+            candidates = _candidates(layer, satisfied)
         if not candidates:
             continue
         entries = layer.entries
@@ -128,7 +127,7 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
         )
         return Classification((), scores, "none", reason, tuple(evidence), {})
 
-    facts = _extract_facts(rules.facts, topics, joined, low, lang, words, texts)
+    facts = _extract_facts(matcher.facts, topics, joined, low, satisfied)
     severity, reason = _severity(rules.severities, topics, facts, matched_ids, low)
     return Classification(topics, scores, severity, reason, tuple(evidence), facts)
 
@@ -138,17 +137,15 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_EVIDENCE_TEXT else text[: _MAX_EVIDENCE_TEXT - 1] + "…"
 
 
-def _candidates(layer: Layer, words: set[bytes], texts: set[str]) -> set[int] | list[int]:
+def _candidates(layer: Layer, satisfied: set[int]) -> set[int] | list[int]:
     """Ids of the layer's regexes whose every clause holds (the others cannot match)."""
     candidates = set(layer.always)
-    for word in words & layer.word_keys:
-        candidates.update(layer.by_word[word])
-    for text in texts & layer.text_keys:
-        candidates.update(layer.by_text.get(text, ()))
-    if not layer.has_further or not candidates:
+    for clause in satisfied.intersection(layer.clause_ids):
+        candidates.update(layer.by_clause[clause])
+    if not layer.filtered or not candidates:
         return candidates
-    further = layer.further
-    return [i for i in candidates if all(not w.isdisjoint(words) or not t.isdisjoint(texts) for w, t in further[i])]
+    requires = layer.requires
+    return [i for i in candidates if requires[i] <= satisfied]
 
 
 def _span(original: str, lowered: str, start: int, end: int) -> str:
@@ -157,36 +154,31 @@ def _span(original: str, lowered: str, start: int, end: int) -> str:
 
 
 def _extract_facts(
-    facts: tuple[FactRule, ...],
-    topics: tuple[str, ...],
-    text: str,
-    low: str,
-    lang: str | None,
-    words: set[bytes],
-    texts: set[str],
+    plan: tuple[FactPlan, ...], topics: tuple[str, ...], text: str, low: str, satisfied: set[int]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for fact in facts:
-        if fact.topic not in topics or (lang is not None and lang not in fact.langs):
+    source_low = text if len(text) == len(low) else low
+    for fact, patterns in plan:
+        if fact.topic not in topics:
             continue
-        if fact.type != "list" and fact.key in out:
+        scalar = fact.type != "list"
+        if scalar and fact.key in out:
             continue
-        for (pattern, original), prefilter in zip(fact.patterns, fact.prefilters, strict=True):
-            if prefilter is not None and words.isdisjoint(prefilter[0]) and texts.isdisjoint(prefilter[1]):
+        for pattern, original, needed in patterns:
+            if not needed <= satisfied:
                 continue  # this pattern cannot match
-            target = text if original else low
-            for match in pattern.finditer(target):
-                value = _fact_value(fact, match, text if len(text) == len(low) else target)
+            for match in pattern.finditer(text if original else low):
+                value = _fact_value(fact, match, text if original else source_low)
                 if value is None:
                     continue
-                if fact.type == "list":
+                if not scalar:
                     bucket = out.setdefault(fact.key, [])
                     if value not in bucket:
                         bucket.append(value)
                     continue
                 out[fact.key] = value
                 break
-            if fact.type != "list" and fact.key in out:
+            if scalar and fact.key in out:
                 break
     return out
 

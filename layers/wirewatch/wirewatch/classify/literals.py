@@ -17,7 +17,7 @@ and the regex simply always runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from re import _constants as sre_c  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -94,9 +94,7 @@ def _clauses(ops: list[Any], left: bool, right: bool, words: bool) -> list[Claus
             spellings = [a + b for a in spellings for b in part]
             end += 1
         if end > k:
-            clause = _spelled_clause(spellings, _ends_nonword(ops[:k], left), _starts_nonword(ops[end:], right), words)
-            if clause is not None:
-                out.append(clause)
+            out += _spelled_clauses(spellings, _ends_nonword(ops[:k], left), _starts_nonword(ops[end:], right), words)
             k = end
             continue
         op, arg = ops[k]
@@ -158,26 +156,41 @@ def _spellings(ops: list[Any]) -> list[str] | None:
     return out
 
 
-def _spelled_clause(spellings: list[str], left: bool, right: bool, words: bool) -> Clause | None:
-    """A clause naming, for every spelling, its longest whole word or else the spelling itself."""
+def _spelled_clauses(spellings: list[str], left: bool, right: bool, words: bool) -> list[Clause]:
+    """Clauses of a stretch with these spellings: one per whole word when there is a single spelling
+    (all of them are needed), else one naming, for every spelling, its longest whole word or itself."""
+    distinct = list(dict.fromkeys(spellings))
+    if len(distinct) == 1:
+        text = distinct[0]
+        whole = _whole_words(text, left, right) if words else []
+        if whole:
+            clauses = [(frozenset({w.encode()}), frozenset[str]()) for w in whole]
+            if whole != [text]:  # the words may be common ("to" in "ship-to-ship"): need the text too
+                clauses.append((frozenset(), frozenset({text})))
+            return clauses
     found: list[Clause] = []
-    for text in dict.fromkeys(spellings):
+    for text in distinct:
         clause = _literal_clause(text, left, right, words)
         if clause is None:
-            return None  # this spelling needs nothing we can look for
+            return []  # this spelling needs nothing we can look for
         found.append(clause)
-    return union(found)
+    return [union(found)]
 
 
 def _literal_clause(text: str, left: bool, right: bool, words: bool) -> Clause | None:
-    """A literal run as a clause: its longest whole word when it has one, else the run itself."""
+    """A literal as a clause: its longest whole word when it has one, else the literal itself."""
     if words:
-        whole = [m.group() for m in _PIECE.finditer(text) if (m.start() > 0 or left) and (m.end() < len(text) or right)]
+        whole = _whole_words(text, left, right)
         if whole:
             return frozenset({max(whole, key=len).encode()}), frozenset()
-    if len(text) >= 2:
+    if len(text) >= 2 or not text.isascii():  # one CJK character is a usable literal
         return frozenset(), frozenset({text})
     return None
+
+
+def _whole_words(text: str, left: bool, right: bool) -> list[str]:
+    """The runs of [a-z0-9] in a literal that stand as whole words (non-alphanumerics on both sides)."""
+    return [m.group() for m in _PIECE.finditer(text) if (m.start() > 0 or left) and (m.end() < len(text) or right)]
 
 
 def _starts_nonword(ops: list[Any], after: bool) -> bool:
@@ -268,83 +281,114 @@ def _covers_alnum(pattern: Any) -> bool:
     return covered >= _ALNUM_CODES
 
 
-class TextIndex:
-    """Which of many ASCII substrings occur in a lower-cased text, found through the text's words.
+class ClauseIndex:
+    """Which numbered clauses hold in a lower-cased text, found mostly at C speed through its words.
 
-    Testing hundreds of substrings with ``in`` costs more than the regexes they guard. Every substring
-    with a ``[a-z0-9]`` run lies inside one of the text's words, so each substring is filed under one
-    of its runs (the one shared by the fewest substrings), and each distinct word is mapped once to the
-    runs it contains (memoised: news vocabulary repeats). Only substrings filed under a run found that
-    way are confirmed with ``in``; a substring that is exactly its run needs no confirming.
-    Substrings without such a run (Japanese, Korean) are filed under one of their non-ASCII
-    characters and only tested when the text has that character.
+    Testing hundreds of substrings with ``in`` per item costs more than the regexes they guard. Each
+    distinct word of the text is mapped, once (memoised: news vocabulary repeats), to the clauses it
+    satisfies by itself: its own entry as a whole word, and the substrings of only ``[a-z0-9]`` that
+    it contains. A substring with other characters ("north korea", "sanctions-hit") is filed under
+    one of its runs (the one shared by the fewest substrings) and confirmed with ``in`` only when a
+    word holding that run is present. Substrings without such a run (Japanese, Korean) are filed
+    under one of their non-ASCII characters and only tested when the text has that character.
     """
 
     _MEMO_LIMIT = 200_000
 
-    def __init__(self, texts: Iterable[str]) -> None:
-        keys = sorted(set(texts))
-        runs_of = {key: _PIECE.findall(key) for key in keys}
+    def __init__(self, numbered: Mapping[Clause, int]) -> None:
+        by_word: dict[bytes, set[int]] = {}
+        by_text: dict[str, set[int]] = {}
+        for (clause_words, clause_texts), number in numbered.items():
+            for word in clause_words:
+                by_word.setdefault(word, set()).add(number)
+            for text in clause_texts:
+                by_text.setdefault(text, set()).add(number)
+        self._by_word = {w: frozenset(ids) for w, ids in by_word.items()}
+        runs_of = {text: _PIECE.findall(text) for text in by_text}
         sharing: dict[str, int] = {}
         for runs in runs_of.values():
             for run in set(runs):
                 sharing[run] = sharing.get(run, 0) + 1
-        by_run: dict[bytes, list[tuple[str, bool]]] = {}
-        loose: list[str] = []
-        foreign = {key: [c for c in key if not c.isascii()] for key, runs in runs_of.items() if not runs}
+        by_run: dict[bytes, set[int]] = {}  # run -> clauses holding whenever the run is in a word
+        pending_by_run: dict[bytes, list[int]] = {}  # run -> substrings to confirm (index in _pending)
+        pending: list[tuple[str, frozenset[int]]] = []
+        by_char: dict[str, list[tuple[str, frozenset[int]]]] = {}
+        loose: list[tuple[str, frozenset[int]]] = []
+        foreign = {text: [c for c in text if not c.isascii()] for text, runs in runs_of.items() if not runs}
         char_sharing: dict[str, int] = {}
         for chars in foreign.values():
             for char in set(chars):
                 char_sharing[char] = char_sharing.get(char, 0) + 1
-        by_char: dict[str, list[str]] = {}
-        for key, runs in runs_of.items():
+        for text, runs in runs_of.items():
+            ids = frozenset(by_text[text])
             if not runs:
-                chars = foreign[key]
+                chars = foreign[text]
                 if chars:
-                    by_char.setdefault(min(chars, key=lambda c: (char_sharing[c], c)), []).append(key)
+                    by_char.setdefault(min(chars, key=lambda c: (char_sharing[c], c)), []).append((text, ids))
                 else:
-                    loose.append(key)
-                continue
-            run = min(runs, key=lambda r: (sharing[r], -len(r)))
-            by_run.setdefault(run.encode(), []).append((key, key == run))
-        self._by_run = {run: tuple(keys) for run, keys in by_run.items()}
+                    loose.append((text, ids))
+            elif runs == [text]:
+                by_run.setdefault(text.encode(), set()).update(ids)
+            else:
+                run = min(runs, key=lambda r: (sharing[r], -len(r))).encode()
+                pending_by_run.setdefault(run, []).append(len(pending))
+                pending.append((text, ids))
+        self._by_run = {run: frozenset(ids) for run, ids in by_run.items()}
+        self._pending_by_run = {run: frozenset(ids) for run, ids in pending_by_run.items()}
+        self._pending = tuple(pending)
         self._loose = tuple(loose)
-        self._by_char = {char: tuple(keys) for char, keys in by_char.items()}
+        self._by_char = {char: tuple(entries) for char, entries in by_char.items()}
         self._chars = frozenset(by_char)
+        # one C-speed scan tells whether any of those characters is there (dashes and accents are not)
+        self._char_probe = re.compile("[" + "".join(map(re.escape, sorted(by_char))) + "]" if by_char else "(?!)")
         lengths: dict[int, set[bytes]] = {}
-        for run in self._by_run:
+        for run in {*self._by_run, *self._pending_by_run}:
             lengths.setdefault(len(run), set()).add(run)
         self._runs_by_length = tuple(sorted((n, frozenset(runs)) for n, runs in lengths.items()))
-        self._runs_in: dict[bytes, frozenset[bytes]] = {}
+        # memo: word -> clause ids it satisfies, and word -> pending substrings it may complete
+        self._memo: tuple[dict[bytes, frozenset[int]], dict[bytes, frozenset[int]]] = ({}, {})
 
-    def found(self, low: str, words: set[bytes]) -> set[str]:
-        """The indexed substrings that occur in ``low`` (``words``: ``words_of(low)``)."""
-        runs_in = self._runs_in
-        runs: set[bytes] = set()
-        for word in words:
-            inside = runs_in.get(word)
-            if inside is None:
-                inside = self._runs_inside(word)
-            if inside:
-                runs |= inside
-        out = {key for key in self._loose if key in low}
-        by_run = self._by_run
-        for run in runs:
-            for key, is_run in by_run[run]:
-                if is_run or key in low:
-                    out.add(key)
-        if not low.isascii():
+    def satisfied(self, low: str) -> set[int]:
+        """Ids of the clauses that hold in the lower-cased text ``low``."""
+        words = words_of(low)
+        ids_of, pending_of = self._memo
+        if words.difference(ids_of):  # given a dict (not .keys()), set.difference stays C-fast
+            ids_of, pending_of = self._learn(words)
+        out: set[int] = set().union(*map(ids_of.__getitem__, words))
+        pending = set().union(*map(pending_of.__getitem__, words))
+        for index in pending:
+            text, ids = self._pending[index]
+            if text in low:
+                out |= ids
+        for text, ids in self._loose:
+            if text in low:
+                out |= ids
+        if not low.isascii() and self._char_probe.search(low):
             for char in self._chars.intersection(low):
-                out.update(key for key in self._by_char[char] if key in low)
+                for text, ids in self._by_char[char]:
+                    if text in low:
+                        out |= ids
         return out
 
-    def _runs_inside(self, word: bytes) -> frozenset[bytes]:
-        size = len(word)
-        inside = frozenset(
-            word[i : i + n] for n, runs in self._runs_by_length if n <= size for i in range(size - n + 1)
-            if word[i : i + n] in runs
-        )  # fmt: skip
-        if len(self._runs_in) >= self._MEMO_LIMIT:
-            self._runs_in.clear()  # bounded memory; a racing thread at worst recomputes
-        self._runs_in[word] = inside
-        return inside
+    def _learn(self, words: set[bytes]) -> tuple[dict[bytes, frozenset[int]], dict[bytes, frozenset[int]]]:
+        """Memoise the words not seen yet; returns the memo holding all of ``words``."""
+        ids_of, pending_of = self._memo
+        if len(ids_of) >= self._MEMO_LIMIT:
+            # bounded memory: start afresh (a thread still reading the old memo keeps it intact)
+            ids_of, pending_of = {}, {}
+            self._memo = (ids_of, pending_of)
+        for word in words.difference(ids_of):
+            size = len(word)
+            runs = {
+                word[i : i + n] for n, runs in self._runs_by_length if n <= size for i in range(size - n + 1)
+                if word[i : i + n] in runs
+            }  # fmt: skip
+            ids = set(self._by_word.get(word, ()))
+            pending: set[int] = set()
+            for run in runs:
+                ids.update(self._by_run.get(run, ()))
+                pending.update(self._pending_by_run.get(run, ()))
+            # pending first: a thread that finds the word in ids_of must find it in pending_of too
+            pending_of[word] = frozenset(pending)
+            ids_of[word] = frozenset(ids)
+        return ids_of, pending_of

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wirewatch.classify.literals import Clause, TextIndex, clauses_of
+from wirewatch.classify.literals import Clause, ClauseIndex, clauses_of
 from wirewatch.models import SEVERITIES, TOPICS
 
 ENTITY_TOPIC = "dprk"
@@ -61,7 +61,7 @@ class FactRule:
     multiply: float
     langs: frozenset[str]
     patterns: tuple[tuple[re.Pattern[str], bool], ...]  # (regex, runs on the original-case text)
-    prefilters: tuple[Clause | None, ...]  # per pattern: holds for all its matches (None: none found)
+    clauses: tuple[tuple[Clause, ...], ...]  # per pattern: what all its matches contain (see literals)
 
 
 @dataclass(frozen=True)
@@ -77,33 +77,73 @@ class SeverityRule:
     pattern: re.Pattern[str] | None
 
 
+# a fact rule with, per pattern: (regex, runs on the original-case text, ids of the clauses it needs)
+FactPlan = tuple[FactRule, tuple[tuple[re.Pattern[str], bool, frozenset[int]], ...]]
+
+
 @dataclass(frozen=True)
 class Layer:
     """The regexes of one topic, each tried only when the text holds the literals its matches need.
 
     Python's ``re`` is slow at scanning for a pattern but a set lookup is not, so each regex is
-    indexed by its best clause (words looked up in the item's word set, or substrings tested with
-    ``in``); its other clauses must hold too (see ``literals``). A regex without a clause always runs.
-    ``original`` layers (case-sensitive rules) run on the text as written and use substrings only.
+    indexed by its best clause (see ``literals``), and runs only when that clause and all its other
+    clauses hold. A regex without a clause always runs. ``original`` layers (case-sensitive rules)
+    run on the text as written, and their clauses use substrings only.
     """
 
     entries: tuple[tuple[re.Pattern[str], Rule], ...]
-    by_word: Mapping[bytes, tuple[int, ...]]
-    word_keys: frozenset[bytes]
-    by_text: Mapping[str, tuple[int, ...]]
-    text_keys: frozenset[str]  # every substring this layer's clauses name (best and further ones)
-    further: tuple[tuple[Clause, ...], ...]  # per entry: the clauses besides the indexed one
-    has_further: bool
+    by_clause: Mapping[int, tuple[int, ...]]  # best clause id -> the entries indexed under it
+    clause_ids: frozenset[int]
+    requires: tuple[frozenset[int], ...]  # per entry: the ids of all its clauses
+    filtered: bool  # some entry has a clause besides the one it is indexed under
     always: tuple[int, ...]
     original: bool
 
 
 @dataclass(frozen=True)
+class ClauseTable:
+    """Numbered clauses, and which literals satisfy which of them."""
+
+    by_word: Mapping[bytes, tuple[int, ...]]
+    words: frozenset[bytes]
+    by_text: Mapping[str, tuple[int, ...]]
+    texts: frozenset[str]
+
+    @classmethod
+    def of(cls, numbered: Mapping[Clause, int]) -> ClauseTable:
+        """The table of clauses numbered by ``numbered``."""
+        by_word: dict[bytes, list[int]] = {}
+        by_text: dict[str, list[int]] = {}
+        for (clause_words, clause_texts), number in numbered.items():
+            for word in clause_words:
+                by_word.setdefault(word, []).append(number)
+            for text in clause_texts:
+                by_text.setdefault(text, []).append(number)
+        return cls(
+            {w: tuple(ids) for w, ids in by_word.items()},
+            frozenset(by_word),
+            {t: tuple(ids) for t, ids in by_text.items()},
+            frozenset(by_text),
+        )
+
+    def satisfied(self, words: set[bytes], texts: set[str]) -> set[int]:
+        """Ids of the clauses that hold, given the words and the (indexed) substrings present."""
+        out: set[int] = set()
+        for word in words.intersection(self.words):
+            out.update(self.by_word[word])
+        for text in texts.intersection(self.texts):
+            out.update(self.by_text[text])
+        return out
+
+
+@dataclass(frozen=True)
 class Matcher:
-    """Everything matched for one language: the layers, and the substrings to test for once per item."""
+    """Everything matched for one language, with the literal indexes its prefilters need."""
 
     layers: tuple[Layer, ...]
-    texts: TextIndex  # the substrings named by the lower-case layers and the facts
+    clauses: ClauseIndex  # clauses of the lower-case layers and of the fact patterns
+    original_clauses: ClauseTable  # clauses of the case-sensitive layers (substrings, tested on the text)
+    facts: tuple[FactPlan, ...]  # the facts for this language, in file order
 
 
 @dataclass(frozen=True)
@@ -258,7 +298,7 @@ def _fact(entry: Any, macros: Mapping[str, str], seen: set[str]) -> FactRule:
         multiply=_number(entry.get("multiply", 1.0), rid, "multiply"),
         langs=_langs(entry.get("lang"), rid),
         patterns=regexes,
-        prefilters=tuple(_prefilter(rx) for rx, _ in regexes),
+        clauses=tuple(tuple(clauses_of(rx)) for rx, _ in regexes),
     )
 
 
@@ -291,64 +331,101 @@ def _severity(entry: Any, macros: Mapping[str, str], seen: set[str], rule_ids: s
 def _build_matcher(
     rules: Sequence[Rule], facts: Sequence[FactRule], raw: Mapping[str, tuple[str, ...]], lang: str | None
 ) -> Matcher:
-    layers = _build_layers(rules, raw, lang)
-    texts = {t for layer in layers if not layer.original for t in layer.text_keys}
-    texts |= {t for fact in facts for clause in fact.prefilters if clause is not None for t in clause[1]}
-    return Matcher(layers, TextIndex(texts))
-
-
-def _build_layers(rules: Sequence[Rule], raw: Mapping[str, tuple[str, ...]], lang: str | None) -> tuple[Layer, ...]:
-    """One detector per topic (plus one for case-sensitive rules); negative rules are tried first."""
-    layers: list[Layer] = []
-    for topic in RULE_TOPICS:
-        for original in (False, True):
-            chosen = [
-                r
-                for r in rules
-                if r.topic == topic and r.case_sensitive == original and (lang is None or lang in r.langs)
-            ]
-            chosen.sort(key=lambda r: r.weight >= 0)  # stable: keeps file order within each sign
-            entries = tuple((re.compile(src), rule) for rule in chosen for src in raw[rule.id])
-            if entries:
-                layers.append(_index_layer(entries, original))
-    return tuple(layers)
-
-
-def _index_layer(entries: tuple[tuple[re.Pattern[str], Rule], ...], original: bool) -> Layer:
-    by_word: dict[bytes, list[int]] = {}
-    by_text: dict[str, list[int]] = {}
-    further: list[tuple[Clause, ...]] = []
-    always: list[int] = []
-    texts: set[str] = set()
-    for i, (regex, _) in enumerate(entries):
-        clauses = clauses_of(regex, words=not original)
-        further.append(tuple(clauses[1:]))
-        if not clauses:
-            always.append(i)
-            continue
-        texts.update(text for _, clause_texts in clauses for text in clause_texts)
-        best_words, best_texts = clauses[0]
-        for word in best_words:
-            by_word.setdefault(word, []).append(i)
-        for text in best_texts:
-            by_text.setdefault(text, []).append(i)
-    return Layer(
-        entries=entries,
-        by_word={w: tuple(ids) for w, ids in by_word.items()},
-        word_keys=frozenset(by_word),
-        by_text={t: tuple(ids) for t, ids in by_text.items()},
-        text_keys=frozenset(texts),
-        further=tuple(further),
-        has_further=any(further),
-        always=tuple(always),
-        original=original,
+    lower: dict[Clause, int] = {}
+    original: dict[Clause, int] = {}
+    layers = _build_layers(rules, raw, lang, lower, original)
+    fact_plans = tuple(
+        (
+            fact,
+            tuple(
+                (pattern, original, frozenset(_number_clause(lower, c) for c in clauses))
+                for (pattern, original), clauses in zip(fact.patterns, fact.clauses, strict=True)
+            ),
+        )
+        for fact in facts
+        if lang is None or lang in fact.langs
+    )
+    return Matcher(
+        layers,
+        ClauseIndex(lower),
+        ClauseTable.of(original),
+        fact_plans,
     )
 
 
-def _prefilter(regex: re.Pattern[str]) -> Clause | None:
-    """The best clause of a fact pattern (None: the pattern always runs)."""
-    clauses = clauses_of(regex)
-    return clauses[0] if clauses else None
+_LEADING_WORD = re.compile(r"\\b((?:[A-Za-z0-9]|\\[.'\- ]|[ '-])+)")
+_QUANTIFIERS = frozenset("?*+{")
+
+
+def _literal_first(source: str) -> str:
+    """The same regex with a leading ``\bword`` written as ``word(?<!\\wword)``.
+
+    Python's ``re`` finds a literal prefix fast, but a pattern that starts with ``\b`` has none, so it
+    is tried at every position. Before a word character, ``\b`` means "no word character before", so
+    checking that by a lookbehind just after the literal matches exactly the same text.
+    """
+    found = _LEADING_WORD.match(source)
+    if found is None:
+        return source
+    atoms = re.findall(r"\\.|.", found.group(1))
+    rest = source[found.end() :]
+    if rest[:1] in _QUANTIFIERS:
+        atoms.pop()  # the quantifier applies to the last character: keep it out of the literal
+    literal = "".join(atoms)
+    if not literal or not literal[0].isalnum():
+        return source
+    return f"{literal}(?<!\\w{literal}){source[2 + len(literal) :]}"
+
+
+def _number_clause(numbered: dict[Clause, int], clause: Clause) -> int:
+    return numbered.setdefault(clause, len(numbered))
+
+
+def _build_layers(
+    rules: Sequence[Rule],
+    raw: Mapping[str, tuple[str, ...]],
+    lang: str | None,
+    lower: dict[Clause, int],
+    original: dict[Clause, int],
+) -> tuple[Layer, ...]:
+    """One detector per topic (plus one for case-sensitive rules); negative rules are tried first."""
+    layers: list[Layer] = []
+    for topic in RULE_TOPICS:
+        for case_sensitive in (False, True):
+            chosen = [
+                r
+                for r in rules
+                if r.topic == topic and r.case_sensitive == case_sensitive and (lang is None or lang in r.langs)
+            ]
+            chosen.sort(key=lambda r: r.weight >= 0)  # stable: keeps file order within each sign
+            sources = [(src, rule) for rule in chosen for src in raw[rule.id]]
+            if sources:
+                numbered = original if case_sensitive else lower
+                layers.append(_index_layer(sources, case_sensitive, numbered))
+    return tuple(layers)
+
+
+def _index_layer(sources: list[tuple[str, Rule]], original: bool, numbered: dict[Clause, int]) -> Layer:
+    entries = tuple((re.compile(_literal_first(src)), rule) for src, rule in sources)
+    by_clause: dict[int, list[int]] = {}
+    requires: list[frozenset[int]] = []
+    always: list[int] = []
+    for i, (src, _) in enumerate(sources):
+        ids = [_number_clause(numbered, c) for c in clauses_of(re.compile(src), words=not original)]
+        requires.append(frozenset(ids))
+        if ids:
+            by_clause.setdefault(ids[0], []).append(i)
+        else:
+            always.append(i)
+    return Layer(
+        entries=entries,
+        by_clause={c: tuple(ids) for c, ids in by_clause.items()},
+        clause_ids=frozenset(by_clause),
+        requires=tuple(requires),
+        filtered=any(len(ids) > 1 for ids in requires),
+        always=tuple(always),
+        original=original,
+    )
 
 
 def lower_regex(source: str) -> str:
