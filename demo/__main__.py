@@ -36,12 +36,28 @@ def _read_date(raw: str) -> datetime:
     return parsedate_to_datetime(raw)
 
 
-def redate(body: bytes, now: datetime) -> bytes:
-    """Shift every date by the same amount so the newest one is ten minutes before now."""
-    dates = [_read_date(m[1].decode()) for m in _DATE.findall(body)]
-    if not dates:
-        return body
-    shift = now - timedelta(minutes=10) - max(dates)
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b")
+_MONTH_DAY = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\. (\d{1,2})\b")
+_JA_DAY = re.compile(r"([０-９]{1,2})日")
+_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def demo_shift(bodies: list[bytes], now: datetime) -> timedelta:
+    """Whole days that bring the newest bundled item into the last 24 hours.
+
+    Whole days keep each story's time of day, and let the weekdays and dates written in the text move
+    with it, so "Wednesday" still names the day of the launch.
+    """
+    newest = max(_read_date(m[1].decode()) for body in bodies for m in _DATE.findall(body))
+    return timedelta(days=(now - newest).days)
+
+
+def redate(body: bytes, shift: timedelta, reference: datetime) -> bytes:
+    """Move every date in a feed, in its markup and in its text, by the same whole number of days.
+
+    Dates in the text carry no year or month ("Nov. 5", "５日"): they are read in the reference date's.
+    """
 
     def moved(match: re.Match[bytes]) -> bytes:
         tag, raw = match.group(1), match.group(2).decode()
@@ -49,7 +65,18 @@ def redate(body: bytes, now: datetime) -> bytes:
         text = when.isoformat() if raw.strip()[:4].isdigit() else format_datetime(when)
         return b"<" + tag + b">" + text.encode() + b"</" + tag + b">"
 
-    return _DATE.sub(moved, body)
+    def month_day(match: re.Match[str]) -> str:
+        when = datetime.strptime(f"{reference.year} {match.group(1)} {match.group(2)}", "%Y %b %d") + shift
+        return f"{when:%b}. {when.day}"
+
+    def ja_day(match: re.Match[str]) -> str:
+        day = int(match.group(1).translate(str.maketrans("０１２３４５６７８９", "0123456789")))
+        return f"{(datetime(reference.year, reference.month, day) + shift).day}".translate(_FULLWIDTH) + "日"
+
+    text = _DATE.sub(moved, body).decode("utf-8")
+    text = _WEEKDAY.sub(lambda m: _WEEKDAYS[(_WEEKDAYS.index(m.group(1)) + shift.days) % 7], text)
+    text = _MONTH_DAY.sub(month_day, text)
+    return _JA_DAY.sub(ja_day, text).encode("utf-8")
 
 
 def feed_entry(url: str, document: str) -> str:
@@ -97,8 +124,11 @@ def run() -> int:
     out = Path("out") / "demo-digest"
     with FeedServer() as server, SlackCatcher() as slack:
         entries = []
-        for path in sorted(FEEDS.glob("*.xml")):
-            server.route(f"/{path.name}", static_feed(redate(path.read_bytes(), now)))
+        paths = sorted(FEEDS.glob("*.xml"))
+        shift = demo_shift([p.read_bytes() for p in paths], now)
+        for path in paths:
+            newest = max(_read_date(m[1].decode()) for m in _DATE.findall(path.read_bytes()))
+            server.route(f"/{path.name}", static_feed(redate(path.read_bytes(), shift, newest)))
             entries.append(feed_entry(server.url(f"/{path.name}"), path.read_text("utf-8")))
         feed_list = state / "feeds.toml"
         feed_list.write_text("\n".join(entries), encoding="utf-8")
@@ -140,9 +170,11 @@ def run() -> int:
     if wirewatch(["items", "--since", "7d", *common]):
         return 1
     banner("wirewatch digest --preview (the analyst's digest, not sent)")
-    return wirewatch(
+    code = wirewatch(
         ["digest", "--preview", "--subscription", str(analyst["id"]), "--since", "7d", "--out", str(out), *common]
     )
+    wirewatch(["local", "stop", *common])
+    return code
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from typing import Any
 from wirewatch import runtime
 from wirewatch.logs import logger
 from wirewatch.metrics import count, metrics
-from wirewatch.usecases.alerts import alert_story
 
 
 @metrics.log_metrics
@@ -16,20 +15,13 @@ from wirewatch.usecases.alerts import alert_story
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     """Alert for each story record; records with sends still pending are reported for retry."""
     now = datetime.now(UTC)
-    composer = runtime.composer()
     failures = []
     for record in event.get("Records", []):
         image = record.get("dynamodb", {}).get("NewImage", {})
         story_id = image.get("id", {}).get("S")
         if not story_id:
             continue  # the event source filter sends only story records; anything else is ignored
-        report = alert_story(
-            story_id,
-            store=runtime.repository(),
-            postman=runtime.postman(),
-            compose=lambda sub, story: composer.alert(sub, story, now),
-            now=now,
-        )
+        report = runtime.run_alert(story_id, now)
         count("AlertsSent", report.sent)
         logger.info("alert done", extra=report.to_dict())
         if report.pending:

@@ -8,20 +8,13 @@ from typing import Any
 from wirewatch import runtime
 from wirewatch.logs import logger
 from wirewatch.metrics import count, metrics
-from wirewatch.usecases.digests import run_due_digests
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, object]:
     """Run the due digests; pending sends stay due and are retried on the next tick."""
-    report = run_due_digests(
-        store=runtime.repository(),
-        postman=runtime.postman(),
-        composer=runtime.composer(),
-        send_empty=runtime.settings().send_empty_digests,
-        now=datetime.now(UTC),
-    )
+    report = runtime.run_digests(datetime.now(UTC))
     count("DigestsSent", report.sent)
     logger.info("digests done", extra=report.to_dict())
     return report.to_dict()

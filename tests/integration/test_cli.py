@@ -7,19 +7,29 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from loopback.feed_server import FeedServer
 from tests.support.rss import LAUNCH, SANCTIONS, WEATHER, rss
+from wirewatch.local import stop_emulator
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def stop_emulators(tmp_path: Path) -> Iterator[None]:
+    """Each test's commands start a background emulator for its state directory; stop it afterwards."""
+    yield
+    stop_emulator(tmp_path / "state")
 
 
 def wirewatch(*args: str, state: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WIREWATCH_"))}
     env["WIREWATCH_ALLOW_LOOPBACK"] = "1"
+    env["WIREWATCH_LOCAL_IDLE_SECONDS"] = "120"  # a safety net should a test die before its teardown
     return subprocess.run(
         [sys.executable, "-m", "wirewatch.cli", *args, "--state", str(state)],
         capture_output=True,
@@ -80,3 +90,13 @@ def test_bad_feed_list_is_a_clear_error(tmp_path: Path) -> None:
     result = wirewatch("poll", "--feeds", str(bad), state=tmp_path / "state")
     assert result.returncode == 2
     assert "line 1" in result.stderr and "not an http(s) URL" in result.stderr
+
+
+def test_state_survives_the_emulator_stopping(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    added = wirewatch("feeds", "add", "https://wire.example.com/rss.xml", "--name", "Kept", state=state)
+    assert added.returncode == 0, added.stderr
+    stopped = wirewatch("local", "stop", state=state)
+    assert "stopped (state saved)" in stopped.stdout
+    # the next command starts a fresh emulator, which restores the saved table
+    assert [f["name"] for f in as_json(wirewatch("feeds", "--json", state=state))] == ["Kept"]

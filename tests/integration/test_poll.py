@@ -54,7 +54,7 @@ def test_poll_stores_each_new_item_with_one_put(aws_env: dict[str, str], server:
     assert report.new_items == 4
     assert report.relevant_items == 2
     assert counter.puts["ITEM"] == 4
-    assert counter.puts["FEED"] == 1  # the feed's own state record
+    assert counter.calls["BatchWriteItem"] == 1  # the feed's own state record, batched with other feeds
     assert counter.puts["STORY"] == 2  # each relevant item starts a story
     assert counter.calls["Scan"] == 0
     items = runtime.repository().relevant_items(datetime.now(UTC) - timedelta(days=1), datetime.now(UTC))
@@ -88,7 +88,7 @@ def test_unchanged_feed_costs_no_item_writes(aws_env: dict[str, str], server: Fe
     assert server.requests_for("/wire.xml")[-1].headers["if-none-match"] == '"v1"'
     assert report.not_modified == 1 and report.new_items == 0
     assert counter.calls["BatchGetItem"] == 0
-    assert counter.puts == {"FEED": 1}
+    assert counter.puts == {} and counter.calls["BatchWriteItem"] == 1  # feed state only
 
 
 def test_item_repeated_across_feeds_is_stored_once(aws_env: dict[str, str], server: FeedServer) -> None:

@@ -32,8 +32,11 @@ class MemoryStore:
         self.puts += 1
         return self.items.setdefault(item.id, item) is item
 
-    def save_feed(self, feed: Feed) -> None:
-        self.feeds[feed.id] = feed
+    def save_feeds(self, feeds: Sequence[Feed]) -> None:
+        self.feeds.update((f.id, f) for f in feeds)
+
+    def get_feeds(self, feed_ids: Sequence[str]) -> list[Feed]:
+        return [self.feeds[i] for i in feed_ids if i in self.feeds]
 
     def stories_seen_between(self, since: datetime, until: datetime, limit: int | None = None) -> list[Story]:
         return [s for s in self.stories.values() if since <= s.last_seen <= until]

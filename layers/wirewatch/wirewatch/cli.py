@@ -64,7 +64,11 @@ def cmd_poll(args: argparse.Namespace) -> int:
     selected = [f for f in feeds if f.enabled] if args.force else due_feeds(feeds, now)
     report = runtime.run_poll(selected, now=now)
     # On AWS the table's stream triggers the alert function; locally we alert right after the poll.
-    alerts = [_alert(story.id, now) for story in report.stories if story.severity == "urgent" and not story.alerted]
+    alerts = [
+        runtime.run_alert(story.id, now).to_dict()
+        for story in report.stories
+        if story.severity == "urgent" and not story.alerted
+    ]
     if args.json:
         _print_json(report.to_dict() | {"alerts": alerts})
     else:
@@ -84,21 +88,6 @@ def cmd_poll(args: argparse.Namespace) -> int:
         if skipped:
             print(f"  ({skipped} feeds backing off; --force polls them anyway)")
     return 0
-
-
-def _alert(story_id: str, now: datetime) -> dict[str, Any]:
-    from wirewatch import runtime
-    from wirewatch.usecases.alerts import alert_story
-
-    composer = runtime.composer()
-    report = alert_story(
-        story_id,
-        store=runtime.repository(),
-        postman=runtime.postman(),
-        compose=lambda sub, story: composer.alert(sub, story, now),
-        now=now,
-    )
-    return report.to_dict()
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
@@ -232,7 +221,7 @@ def _subscription_dict(sub: Subscription) -> dict[str, Any]:
 
 def cmd_subscribe(args: argparse.Namespace) -> int:
     from wirewatch import runtime
-    from wirewatch.usecases.subscriptions import SubscriptionRequest, subscribe
+    from wirewatch.usecases.subscriptions import SubscriptionRequest
 
     quiet = tuple(args.quiet.split("-", 1)) if args.quiet else None
     if quiet is not None and len(quiet) != 2:
@@ -248,17 +237,7 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
         quiet_hours=quiet,  # type: ignore[arg-type]
         urgent_in_quiet_hours=not args.no_urgent_in_quiet_hours,
     )
-    config = runtime.settings()
-    sub = subscribe(
-        request,
-        store=runtime.repository(),
-        secret_store=runtime.secret_store(),
-        postman=runtime.postman(),
-        composer=runtime.composer(),
-        slack_secret_prefix=config.slack_secret_prefix,
-        allow_loopback_webhooks=config.allow_loopback,
-        now=datetime.now(UTC),
-    )
+    sub = runtime.subscribe(request, datetime.now(UTC))
     if args.json:
         _print_json(_subscription_dict(sub))
     elif sub.status == "pending":
@@ -307,18 +286,11 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 def cmd_digest(args: argparse.Namespace) -> int:
     from wirewatch import runtime
     from wirewatch.digest.selection import select_stories
-    from wirewatch.usecases.digests import run_due_digests, send_digest
+    from wirewatch.usecases.digests import send_digest
 
     repo, now = runtime.repository(), datetime.now(UTC)
     if args.send and not args.subscription:
-        report = run_due_digests(
-            store=repo,
-            postman=runtime.postman(),
-            composer=runtime.composer(),
-            send_empty=runtime.settings().send_empty_digests,
-            now=now,
-        )
-        _print_json(report.to_dict())
+        _print_json(runtime.run_digests(now).to_dict())
         return 0
     if args.subscription:
         found = repo.get_subscription(args.subscription)
@@ -356,6 +328,19 @@ def write_preview(
     (out / "digest.txt").write_text(f"Subject: {email.subject}\n\n{email.text}", encoding="utf-8")
     slack = slack_digest_messages(stories, window, now, sub.timezone)
     (out / "slack.json").write_text(json.dumps(slack, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    from wirewatch import local
+
+    state = Path(args.state) if args.state else local.default_state_dir()
+    if args.local_command == "stop":
+        stopped = local.stop_emulator(state)
+        print(f"emulator for {state}: {'stopped (state saved)' if stopped else 'not running'}")
+        return 0
+    endpoint = local.emulator_endpoint(state)
+    print(f"emulator for {state}: {'running at ' + endpoint if endpoint else 'not running'}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -441,6 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--since", help="preview window, e.g. 24h (default: since the last digest)")
     digest.set_defaults(func=cmd_digest, aws=True)
 
+    local_mode = with_state("local", help="the local AWS emulator: status, or stop it (it saves its state)")
+    local_mode.add_argument("local_command", choices=("status", "stop"))
+    local_mode.set_defaults(func=cmd_local, aws=False)
+
     classify = sub.add_parser("classify", help="classify JSON lines (id, title, summary, lang) from FILE or stdin")
     classify.add_argument("file", nargs="?")
     classify.add_argument("--explain", action="store_true", help="human-readable explanation")
@@ -455,6 +444,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from wirewatch.usecases.subscriptions import NotFound, ValidationError
 
     args = build_parser().parse_args(argv)
+    if not os.environ.get("POWERTOOLS_LOG_LEVEL"):
+        # The structured logs are for CloudWatch; at a terminal only warnings and errors are worth showing.
+        from wirewatch.logs import logger
+
+        logger.setLevel("WARNING")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         if getattr(args, "aws", False):

@@ -1,29 +1,26 @@
-"""Local mode: an embedded moto server standing in for AWS, with the table kept in a state directory.
+"""Local mode: commands talk to an embedded AWS emulator (moto) that keeps a state directory.
 
-moto keeps everything in memory, so the table and the SSM parameters (Slack webhooks, the link
-signing key) are snapshotted to `<state>/table.jsonl` and `<state>/parameters.json` when the command
-ends and restored when the next one starts. Those files hold local secrets in clear: they are the
-emulator's disk, readable only by the user. A lock file keeps two commands from interleaving their
-snapshots.
+The emulator runs in the background between commands (see wirewatch.emulator); this module finds
+it, starts it when needed, and points boto3 at it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
-import secrets
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-LOCAL_TABLE = "wirewatch-local"
-_SNAPSHOT = "table.jsonl"
-_PARAMETERS = "parameters.json"
-LOCAL_SENDER = "wirewatch@example.com"
+from wirewatch import emulator
+
+LOCAL_SENDER = emulator.SENDER
 LOCAL_PUBLIC_URL = "http://127.0.0.1:3000"
 
 
@@ -81,84 +78,70 @@ def point_at(endpoint: str, table: str) -> None:
     runtime.reset()
 
 
+def emulator_endpoint(state_dir: Path) -> str | None:
+    """The endpoint of the emulator serving state_dir, if one is running and answers."""
+    info = state_dir / emulator.INFO_FILE
+    try:
+        endpoint = str(json.loads(info.read_text("utf-8"))["endpoint"])
+    except (OSError, ValueError, KeyError):
+        return None
+    host, _, port = endpoint.removeprefix("http://").partition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=0.5).close()
+    except OSError:
+        return None
+    return endpoint
+
+
+def start_emulator(state_dir: Path, timeout: float = 30.0) -> str:
+    """The emulator's endpoint for state_dir, starting it in the background when none runs."""
+    endpoint = emulator_endpoint(state_dir)
+    if endpoint:
+        return endpoint
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    log = (state_dir / "emulator.log").open("ab")
+    subprocess.Popen(
+        [sys.executable, "-m", "wirewatch.emulator", "--state", str(state_dir)],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,  # outlives this command, and a Ctrl-C aimed at it
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        endpoint = emulator_endpoint(state_dir)
+        if endpoint:
+            return endpoint
+        time.sleep(0.05)
+    raise RuntimeError(f"the local AWS emulator did not start; see {state_dir / 'emulator.log'}")
+
+
+def stop_emulator(state_dir: Path, timeout: float = 30.0) -> bool:
+    """Stop the emulator serving state_dir (it saves first); False when none was running."""
+    try:
+        pid = int(json.loads((state_dir / emulator.INFO_FILE).read_text("utf-8"))["pid"])
+    except (OSError, ValueError, KeyError):
+        return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (state_dir / emulator.INFO_FILE).exists():
+        time.sleep(0.05)
+    return True
+
+
 @contextmanager
 def local_aws(state_dir: Path) -> Iterator[str]:
-    """Embedded AWS for one CLI command: start moto, restore the table, snapshot it on the way out."""
-    from wirewatch import aws
-    from wirewatch.store.schema import create_table
-
-    state_dir.mkdir(parents=True, exist_ok=True)
-    with (state_dir / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        with moto_server() as endpoint:
-            point_at(endpoint, LOCAL_TABLE)
-            client = aws.client("dynamodb")
-            create_table(client, LOCAL_TABLE)
-            _restore(client, state_dir / _SNAPSHOT)
-            _restore_parameters(state_dir / _PARAMETERS)
-            prepare_accounts()
-            try:
-                yield endpoint
-            finally:
-                _snapshot(client, state_dir / _SNAPSHOT)
-                _snapshot_parameters(state_dir / _PARAMETERS)
-
-
-def _restore(client: Any, path: Path) -> None:
-    if not path.exists():
-        return
-    requests = [{"PutRequest": {"Item": json.loads(line)}} for line in path.read_text("utf-8").splitlines() if line]
-    for start in range(0, len(requests), 25):
-        pending = {LOCAL_TABLE: requests[start : start + 25]}
-        while pending:
-            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-
-
-def _snapshot(client: Any, path: Path) -> None:
-    # A Scan is fine here: this is the emulator's persistence, not an application read path.
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as out:
-        for page in client.get_paginator("scan").paginate(TableName=LOCAL_TABLE):
-            for raw in page.get("Items", []):
-                out.write(json.dumps(raw, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    """Point this command at the state directory's emulator, starting it if needed."""
+    endpoint = start_emulator(state_dir)
+    point_at(endpoint, emulator.TABLE)
+    yield endpoint
 
 
 def prepare_accounts() -> None:
-    """What a deployed stack has and an empty emulator lacks: a verified sender and a link-signing key."""
+    """A verified sender and a link-signing key, as a deployed stack has (tests with their own moto)."""
     from wirewatch import aws
 
-    aws.client("sesv2").create_email_identity(EmailIdentity=os.environ["WIREWATCH_SENDER"])
-    ssm = aws.client("ssm")
-    name = os.environ.get("WIREWATCH_TOKEN_KEY_PARAMETER", "/wirewatch/token-key")
-    try:
-        ssm.get_parameter(Name=name)
-    except ssm.exceptions.ParameterNotFound:
-        ssm.put_parameter(Name=name, Value=secrets.token_hex(32), Type="SecureString")
-
-
-def _restore_parameters(path: Path) -> None:
-    from wirewatch import aws
-
-    if not path.exists():
-        return
-    ssm = aws.client("ssm")
-    for name, value in json.loads(path.read_text("utf-8")).items():
-        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
-
-
-def _snapshot_parameters(path: Path) -> None:
-    from wirewatch import aws
-
-    values: dict[str, str] = {}
-    pages = (
-        aws.client("ssm")
-        .get_paginator("get_parameters_by_path")
-        .paginate(Path="/", Recursive=True, WithDecryption=True)
-    )
-    for page in pages:
-        values.update({p["Name"]: p["Value"] for p in page["Parameters"]})
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(values, indent=1), encoding="utf-8")
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    emulator.prepare_accounts(aws.client)

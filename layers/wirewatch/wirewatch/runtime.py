@@ -26,8 +26,11 @@ if TYPE_CHECKING:
     from wirewatch.delivery.slack import SlackSender
     from wirewatch.models import Subscription
     from wirewatch.secrets import SecretStore
+    from wirewatch.usecases.alerts import AlertReport
     from wirewatch.usecases.delivery import Postman
+    from wirewatch.usecases.digests import DigestReport
     from wirewatch.usecases.messages import Composer
+    from wirewatch.usecases.subscriptions import SubscriptionRequest
 
 
 @functools.cache
@@ -148,3 +151,47 @@ def reset() -> None:
     for cached in (settings, repository, secret_store, postman):
         cached.cache_clear()
     aws.reset_clients()
+
+
+def run_alert(story_id: str, now: datetime) -> AlertReport:
+    """Alert the subscriptions that want this story now (alert function, CLI after a local poll)."""
+    from wirewatch.usecases.alerts import alert_story
+
+    compose = composer()
+    return alert_story(
+        story_id,
+        store=repository(),
+        postman=postman(),
+        compose=lambda sub, story: compose.alert(sub, story, now),
+        now=now,
+    )
+
+
+def run_digests(now: datetime) -> DigestReport:
+    """Send every digest that is due (digest function, CLI, API)."""
+    from wirewatch.usecases.digests import run_due_digests
+
+    return run_due_digests(
+        store=repository(),
+        postman=postman(),
+        composer=composer(),
+        send_empty=settings().send_empty_digests,
+        now=now,
+    )
+
+
+def subscribe(request: SubscriptionRequest, now: datetime) -> Subscription:
+    """Create a subscription with the process's adapters (CLI, API)."""
+    from wirewatch.usecases.subscriptions import subscribe as create
+
+    config = settings()
+    return create(
+        request,
+        store=repository(),
+        secret_store=secret_store(),
+        postman=postman(),
+        composer=composer(),
+        slack_secret_prefix=config.slack_secret_prefix,
+        allow_loopback_webhooks=config.allow_loopback,
+        now=now,
+    )

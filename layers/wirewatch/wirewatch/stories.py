@@ -3,13 +3,20 @@
 An item joins an existing story when all the gates pass and the evidence is strong enough:
 
 - gates: same topic family (a story's family is ``story.topics[0]``), published within the window of
-  one of the story's sources, no conflicting stated fact (missile class or name, count, resolution,
-  sanctioning body, wildly different distances) and, for missile stories, no conflicting event day;
+  one of the story's sources, no contradicting stated fact and, for missile stories, no conflicting
+  event day and no headline announcing a further launch ("fires another missile") that the story
+  lacks;
 - evidence: text similarity (words, cross-language concept terms and CJK character bigrams) and the
   number of stated facts the two agree on. Different-language versions of one event share little
-  text, so on the same event day one agreeing fact (or a few shared concepts) is enough; and two
-  terse launch headlines ("fires projectile", "fires ballistic missile") on the same day, at most
-  12 h apart, are taken to be one launch.
+  text, so on the same event day one agreeing fact (or a few shared concepts) is enough.
+
+Early wire reports of one launch are revised within hours ("toward the Sea of Japan", then "inside
+Japan's EEZ"; "ballistic missile", then "ICBM"; one missile, then two), so only clear contradictions
+keep items apart: different explicit classes (SRBM vs ICBM, ballistic vs cruise), different missile
+names or launch sites, opposite coasts (Yellow Sea vs Sea of Japan), different counts reported hours
+apart, different resolutions or sanctioning bodies. A single DPRK launch day usually has one event:
+two reports of a DPRK launch on the same day (Korea/Japan time), within 12 h of the story's first
+report and with no such contradiction, are one launch however differently they are worded.
 
 Stories record their launch day as ``facts["event_date"]`` (ISO date, Korea/Japan time).
 """
@@ -49,6 +56,8 @@ MISSILE_FACTS = frozenset(
 SANCTIONS_FACTS = frozenset({"body", "action", "resolution", "measures", "targets"})
 # Facts only a report of a fresh launch states; such a report carries its own event day.
 LAUNCH_REPORT_FACTS = frozenset({"distance_km", "apogee_km", "flight_time_min", "landed", "over_japan"})
+# Facts that show an item or story is about a launch (a missile class alone may describe hardware).
+_LAUNCH_EVIDENCE_FACTS = LAUNCH_REPORT_FACTS | {"count"}
 _LIST_FACTS = frozenset({"measures", "targets"})
 
 _SUMMARY_CHARS = 800
@@ -57,12 +66,38 @@ _TEXT_JOIN = 0.5
 _TEXT_WITH_FACT = 0.3
 _TEXT_BILINGUAL = 0.2
 _CROSS_LANGUAGE_GAP = timedelta(hours=24)
-_LAUNCH_PAIR_GAP = timedelta(hours=12)
+# Reports of one launch day arrive within hours of the first flash; a later launch report on the same
+# day is more likely a second launch.
+_SAME_LAUNCH_SPAN = timedelta(hours=12)
+# Counts are revised quickly ("a missile" -> "two missiles"); a different count hours later is
+# another salvo.
+_COUNT_REVISION_GAP = timedelta(hours=3)
 _REPORT_DELAY = timedelta(hours=6)
+# A day mentioned longer before publication is background ("its first launch since May 8"), not the
+# day of the event the report is about.
+_EVENT_DAY_HORIZON = timedelta(days=3)
 # A headline announcing a launch (not launchers, launch pads or a launch site).
 _LAUNCH_HEADLINE = re.compile(
     r"\b(?:test-)?(?:fires?|fired|launch(?:es|ed)?)\b(?!\s+(?:vehicle|pad|site|system|platform)s?\b)"
     r"|\b(?:missile|weapons?) tests?\b|発射(?![台機場])"
+)
+# A sentence reporting a missile launch (not launchers, a launch pad, or a data system "launched"
+# years ago): "fired a ballistic missile", "the missile launched by", "launch of an ICBM".
+_LAUNCH_VERB = (
+    r"(?:(?:test-)?(?:fires?|fired)|launch(?:es|ed)?)\b(?!\s+(?:vehicle|pad|site|system|platform|facilit(?:y|ie))s?\b)"
+)
+_MISSILE_NOUN = r"(?:missiles?|projectiles?|icbms?|srbms?|rockets?)\b"
+_LAUNCH_EVENT = re.compile(
+    rf"\b{_MISSILE_NOUN}\s+{_LAUNCH_VERB}"
+    rf"|\b{_LAUNCH_VERB}\s+(?:of\s+)?(?:[\w-]+\s+){{0,4}}?{_MISSILE_NOUN}"
+    r"|(?:ミサイル|飛翔体)[^。]{0,12}発射(?![台機場])|発射(?![台機場])[^。]{0,6}(?:ミサイル|飛翔体)"
+)
+# A headline announcing a further launch: another salvo, not a new report of the same one.
+_REPEAT_LAUNCH = re.compile(
+    r"\b(?:another|second|third|fresh|additional|more(?!\s+than\b))\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:missiles?|projectiles?|rockets?|launch(?:es)?|rounds?|salvos?)\b"
+    r"|\bagain\s+(?:fires?|fired|launch(?:es|ed))\b|\b(?:fires?|fired|launch(?:es|ed))\b[^,:;]*\bagain\b"
+    r"|再び|再度|追加(?:で|の)?(?:発射|弾道|ミサイル)|[2２二](?:発目|回目|度目)"
 )
 
 
@@ -105,7 +140,20 @@ _CLASS_PATTERNS = (
     ("hypersonic", ("hypersonic", "極超音速")),
     ("satellite", ("satellite", "spacelaunch", "space launch", "衛星")),
 )
-_GENERIC_CLASSES = frozenset({"", "ballistic", "ballisticmissile", "missile", "unknown", "unidentified"})
+_GENERIC_CLASSES = frozenset({"", "missile", "unknown", "unidentified"})
+_BALLISTIC = frozenset({"ballistic", "ballisticmissile", "弾道", "弾道ミサイル"})
+# (kind, range) of each class: classes contradict when their kinds differ or both ranges are known and
+# differ. Hypersonic and submarine-launched describe a ballistic missile of any range.
+_CLASS_PROFILES: dict[str, tuple[str, str | None]] = {
+    "ballistic": ("ballistic", None),
+    "icbm": ("ballistic", "long"),
+    "irbm": ("ballistic", "intermediate"),
+    "srbm": ("ballistic", "short"),
+    "slbm": ("ballistic", None),
+    "hypersonic": ("ballistic", None),
+    "cruise": ("cruise", None),
+    "satellite": ("space", None),
+}
 
 
 def _norm_class(value: Any) -> str | None:
@@ -115,8 +163,43 @@ def _norm_class(value: Any) -> str | None:
     for canonical, needles in _CLASS_PATTERNS:
         if any(needle in text for needle in needles):
             return canonical
-    plain = _NON_ALNUM.sub("", text)
+    plain = _NON_ALNUM.sub("", text) or text.strip()
+    if plain in _BALLISTIC:
+        return "ballistic"
     return None if plain in _GENERIC_CLASSES else plain or None
+
+
+def _classes_conflict(a: str, b: str) -> bool:
+    """Whether two stated classes cannot describe one missile; a vague class ("long-range") never does."""
+    profile_a, profile_b = _CLASS_PROFILES.get(a), _CLASS_PROFILES.get(b)
+    if a == b or profile_a is None or profile_b is None:
+        return False
+    (kind_a, range_a), (kind_b, range_b) = profile_a, profile_b
+    return kind_a != kind_b or (range_a is not None and range_b is not None and range_a != range_b)
+
+
+# Where a missile came down, by coast: estimates on one side (Sea of Japan, inside or outside the EEZ,
+# Pacific) are revisions of each other, but the Yellow Sea is the other side of the peninsula.
+_WEST_WATERS = ("yellow", "westsea", "黄海", "서해")
+_EAST_WATERS = ("eez", "seaofjapan", "eastsea", "japansea", "pacific", "日本海", "排他的経済水域", "太平洋", "동해")
+
+
+def _coast(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = _NON_ALNUM.sub("", _nfkc(value)) or _nfkc(value)
+    if any(needle in text for needle in _WEST_WATERS):
+        return "west"
+    if any(needle in text for needle in _EAST_WATERS):
+        return "east"
+    return None
+
+
+def _sites_conflict(a: str, b: str) -> bool:
+    """Two named launch sites differ; names in different scripts are not compared (no gazetteer)."""
+    if a.isascii() != b.isascii():
+        return False
+    return a not in b and b not in a
 
 
 def _norm_name(value: Any) -> str | None:
@@ -184,13 +267,25 @@ def _norm_set(value: Any) -> frozenset[str]:
     return frozenset(n for v in values if isinstance(v, str) and (n := _NON_ALNUM.sub("", _nfkc(v))))
 
 
-def _compare_facts(a: Mapping[str, Any], b: Mapping[str, Any]) -> int | None:
-    """Number of stated facts both agree on, or None when a stated fact conflicts."""
+def _compare_facts(a: Mapping[str, Any], b: Mapping[str, Any], *, counts_may_differ: bool = False) -> int | None:
+    """Number of stated facts both agree on, or None when a stated fact clearly contradicts.
+
+    Estimates that wire reports revise (where the missile fell, how far it flew) never contradict;
+    `counts_may_differ` says the reports are close enough in time for a count to have been revised.
+    """
     agree = 0
+    class_a, class_b = _norm_class(a.get("missile_class")), _norm_class(b.get("missile_class"))
+    if class_a is not None and class_b is not None:
+        if _classes_conflict(class_a, class_b):
+            return None
+        agree += 1 if class_a == class_b else 0
+    count_a, count_b = _norm_int(a.get("count")), _norm_int(b.get("count"))
+    if count_a is not None and count_b is not None:
+        if count_a != count_b and not counts_may_differ:
+            return None
+        agree += 1 if count_a == count_b else 0
     pairs: tuple[tuple[str, Any], ...] = (
-        ("missile_class", _norm_class),
         ("missile_name", _norm_name),
-        ("count", _norm_int),
         ("resolution", _norm_resolution),
     )
     for key, norm in pairs:
@@ -207,15 +302,21 @@ def _compare_facts(a: Mapping[str, Any], b: Mapping[str, Any]) -> int | None:
         agree += 1
     for key in ("distance_km", "apogee_km"):
         x_num, y_num = _norm_number(a.get(key)), _norm_number(b.get(key))
-        if x_num is not None and y_num is not None:
-            # Early estimates differ (Tokyo vs Seoul) but not by a factor of two.
-            if max(x_num, y_num) > 2 * min(x_num, y_num):
-                return None
+        # Early estimates differ (Tokyo vs Seoul, lofted trajectories) and get revised: close ones
+        # agree, far ones say nothing.
+        if x_num is not None and y_num is not None and max(x_num, y_num) <= 2 * min(x_num, y_num):
             agree += 1
-    for key in ("launch_site", "landed"):
-        site_a, site_b = _norm_name(a.get(key)), _norm_name(b.get(key))
-        if site_a and site_a == site_b:
-            agree += 1
+    site_a, site_b = _norm_name(a.get("launch_site")), _norm_name(b.get("launch_site"))
+    if site_a and site_b:
+        if _sites_conflict(site_a, site_b):
+            return None
+        agree += 1
+    coast_a, coast_b = _coast(a.get("landed")), _coast(b.get("landed"))
+    if coast_a and coast_b and coast_a != coast_b:
+        return None
+    landed_a, landed_b = _norm_name(a.get("landed")), _norm_name(b.get("landed"))
+    if landed_a and landed_a == landed_b:
+        agree += 1
     for key in _LIST_FACTS:
         if _norm_set(a.get(key)) & _norm_set(b.get(key)):
             agree += 1
@@ -526,7 +627,10 @@ class _ItemView:
     dates: frozenset[date]
     days: frozenset[date]
     event_date: date
-    launch_headline: bool
+    # About a DPRK launch (stated launch facts, or a launch in the title or text).
+    reports_launch: bool
+    # The headline announces a further launch ("fires another missile", "再び発射").
+    repeat_launch: bool
 
 
 def _family(topics: Sequence[str], scores: Mapping[str, float], facts: Mapping[str, Any]) -> str:
@@ -549,7 +653,7 @@ def _view(item: Item, now: datetime) -> _ItemView:
     event_time = min(item.published, now)
     ref = event_time.astimezone(EVENT_TZ).date()
     text = f"{item.title}\n{item.summary[:_SUMMARY_CHARS]}"
-    mentioned = _mentioned_dates(text, ref)
+    mentioned = tuple(day for day in _mentioned_dates(text, ref) if ref - day <= _EVENT_DAY_HORIZON)
     # Without a date in the text the event happened on the day of publication, or the day before
     # when the report came out shortly after midnight.
     days = frozenset(mentioned) or frozenset({ref, (event_time - _REPORT_DELAY).astimezone(EVENT_TZ).date()})
@@ -565,13 +669,37 @@ def _view(item: Item, now: datetime) -> _ItemView:
         dates=dates,
         days=days,
         event_date=mentioned[0] if mentioned else ref,
-        launch_headline=_launch_headline(item.title),
+        reports_launch=_reports_dprk_launch(item.title, text, facts),
+        repeat_launch=_repeat_launch(item.title),
     )
 
 
 @lru_cache(maxsize=16384)
 def _launch_headline(title: str) -> bool:
     return _LAUNCH_HEADLINE.search(_nfkc(title)) is not None
+
+
+@lru_cache(maxsize=16384)
+def _mentions_launch(text: str) -> bool:
+    return _LAUNCH_EVENT.search(_nfkc(text)) is not None
+
+
+@lru_cache(maxsize=16384)
+def _repeat_launch(title: str) -> bool:
+    return _REPEAT_LAUNCH.search(_nfkc(title)) is not None
+
+
+def _reports_dprk_launch(title: str, text: str, facts: Mapping[str, Any]) -> bool:
+    if "c:dprk" not in _profile(text).weights:
+        return False
+    return bool(facts.keys() & _LAUNCH_EVIDENCE_FACTS) or _launch_headline(title) or _mentions_launch(text)
+
+
+def _is_launch_story(titles: Sequence[str], facts: Mapping[str, Any]) -> bool:
+    """Whether a story is about a launch: launch facts or a launch headline (stories keep no text)."""
+    return bool(facts.keys() & _LAUNCH_EVIDENCE_FACTS) or any(
+        _launch_headline(title) or _mentions_launch(title) for title in titles
+    )
 
 
 def _clean(text: str) -> str:
@@ -596,30 +724,36 @@ def _score(view: _ItemView, story: Story, window: timedelta) -> float | None:
     if gap > window:
         return None
     story_facts = flatten_facts(story.facts)
-    agree = _compare_facts(view.facts, story_facts)
+    agree = _compare_facts(view.facts, story_facts, counts_may_differ=gap <= _COUNT_REVISION_GAP)
     if agree is None:
         return None
     story_date = _story_date(story)
-    if view.family == "missile" and story_date is not None and view.dates and story_date not in view.dates:
-        return None
     titles = (story.headline, *(source.title for source in story.sources))
+    if view.family == "missile":
+        if story_date is not None and view.dates and story_date not in view.dates:
+            return None
+        # A headline announcing another launch starts its own story, unless the story is that launch.
+        if view.repeat_launch and not any(_repeat_launch(title) for title in titles):
+            return None
     text = _similarity(view.profile, _titles_profile(titles))
     cross_language = all(source.language[:2].lower() != view.language for source in story.sources)
     same_day = story_date is None or story_date in view.days
     textual = text >= _TEXT_JOIN or (text >= _TEXT_WITH_FACT and agree >= 1)
     # Another language shares little text with the story, so the same event day has to do.
     bilingual = cross_language and same_day and gap <= _CROSS_LANGUAGE_GAP and (agree >= 1 or text >= _TEXT_BILINGUAL)
-    # Breaking reports of a launch share few words ("fires projectile" / "fires ballistic missile"),
-    # but two launch headlines on the same day, hours apart, with no conflicting fact are one event.
-    launch_pair = (
+    # Reports of one launch share few words ("fires projectile", "J-Alert not issued", "ICBM fell in
+    # EEZ"), but a DPRK launch day usually has one launch: launch reports on the same day, within
+    # hours of the story's first report and with no contradicting fact, are one event.
+    first_report = min(source.published for source in story.sources)
+    same_launch = (
         view.family == "missile"
-        and view.launch_headline
+        and view.reports_launch
         and story_date is not None
         and story_date in view.days
-        and gap <= _LAUNCH_PAIR_GAP
-        and any(_launch_headline(title) for title in titles)
+        and abs(view.event_time - first_report) <= _SAME_LAUNCH_SPAN
+        and _is_launch_story(titles, story_facts)
     )
-    if not (textual or bilingual or launch_pair):
+    if not (textual or bilingual or same_launch):
         return None
     return text + 0.25 * agree - 0.05 * gap.total_seconds() / 86400
 

@@ -89,17 +89,32 @@ def test_japanese_report_with_little_text_joins_on_the_same_day_when_facts_agree
     assert story.sources[-1].item_id == "nhk-1"
 
 
-def test_japanese_report_with_a_conflicting_count_stays_apart() -> None:
+def test_japanese_report_with_a_count_stated_hours_later_stays_apart() -> None:
     two_missiles = item(
         "nhk-2",
         "北朝鮮が弾道ミサイル2発を発射",
         "防衛省によると、北朝鮮は9日、弾道ミサイル2発を発射した。",
-        at=LAUNCH_DAY + timedelta(hours=1),
+        at=LAUNCH_DAY + timedelta(hours=5),
         language="ja",
         source="NHK",
         facts={"count": 2},
     )
     assert len(cluster([KYODO_EN, two_missiles], NOW)) == 2
+
+
+def test_a_count_revised_within_the_hour_joins() -> None:
+    revised = item(
+        "nhk-2",
+        "北朝鮮が弾道ミサイル2発を発射",
+        "防衛省によると、北朝鮮は9日、弾道ミサイル2発を発射した。",
+        at=LAUNCH_DAY + timedelta(minutes=50),
+        language="ja",
+        source="NHK",
+        facts={"count": 2},
+    )
+    story = one_story([KYODO_EN, revised])
+
+    assert story.facts["count"] == 1  # first stated wins; the revision is in the sources
 
 
 @pytest.mark.parametrize(

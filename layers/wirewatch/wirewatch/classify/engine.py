@@ -8,10 +8,11 @@ from typing import Any
 
 from wirewatch.classify.rules import (
     ENTITY_TOPIC,
+    FOLD_UNSAFE,
     LANGS,
+    Detector,
     FactPlan,
     FactRule,
-    Layer,
     Rule,
     Rules,
     SeverityRule,
@@ -21,11 +22,10 @@ from wirewatch.models import TOPICS, Classification, Evidence, severity_rank
 
 _TAG = re.compile(r"<[^>]{0,400}>")
 _SPACE = re.compile(r"\s+")
-_FOLD = str.maketrans(
-    {
-        "\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ",
-        "\u2010": "-", "\u2011": "-", "\u3000": " ", "\uff0c": "\u3001",
-    }
+# folded one character at a time: str.translate with a table looks up every character of the text
+_FOLD: tuple[tuple[str, str], ...] = (
+    ("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u00a0", " "),
+    ("\u2010", "-"), ("\u2011", "-"), ("\u3000", " "), ("\uff0c", "\u3001"),
 )  # fmt: skip
 _MAX_EVIDENCE_TEXT = 80
 _SEPARATOR = "\n.。\n"
@@ -38,7 +38,9 @@ def clean_text(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     if not text.isascii():
-        text = text.translate(_FOLD)
+        for char, folded in _FOLD:
+            if char in text:
+                text = text.replace(char, folded)
     if "  " in text or "\n" in text or "\t" in text or "\r" in text:
         text = _SPACE.sub(" ", text)
     return text.strip()
@@ -62,36 +64,34 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
     # which regex prefilters hold, found once per item (see literals)
     matcher = rules.matcher(lang)
     satisfied = matcher.clauses.satisfied(low)
+    detector = matcher.detector
+    entries = detector.entries
+    layer_of = detector.layer
+    original = detector.original
+
+    # every match of every regex that can match, as (layer, start, entry, end)
+    found: list[tuple[int, int, int, int]] = []
+    for i in _candidates(detector, satisfied, joined):
+        haystack = joined if original[i] else low
+        layer = layer_of[i]
+        for match in entries[i][0].finditer(haystack):
+            found.append((layer, match.start(), i, match.end()))
+    found.sort()
 
     # first match per (rule, field): a rule counts once in the title and once in the summary
     hits: dict[tuple[str, bool], tuple[Rule, str]] = {}
-    for layer in matcher.layers:
-        if layer.original:
-            haystack = joined
-            present = {t for t in matcher.original_clauses.texts if t in joined}
-            candidates = _candidates(layer, matcher.original_clauses.satisfied(set(), present))
-        else:
-            haystack = low
-            candidates = _candidates(layer, satisfied)
-        if not candidates:
-            continue
-        entries = layer.entries
-        found: list[tuple[int, int, int]] = []
-        for i in candidates:
-            for match in entries[i][0].finditer(haystack):
-                found.append((match.start(), i, match.end()))
-        if not found:
-            continue
-        found.sort()
-        taken_to = -1
-        for start, i, end in found:
-            if start < taken_to:
-                continue  # overlaps an earlier match (or one of a rule tried first) in this topic
-            taken_to = end
-            rule = entries[i][1]
-            key = (rule.id, start < title_end)
-            if key not in hits:
-                hits[key] = (rule, _span(joined, haystack, start, end))
+    taken_to = -1
+    current = -1
+    for layer, start, i, end in found:
+        if layer != current:
+            current, taken_to = layer, -1
+        elif start < taken_to:
+            continue  # overlaps an earlier match (or one of a rule tried first) in this topic
+        taken_to = end
+        rule = entries[i][1]
+        key = (rule.id, start < title_end)
+        if key not in hits:
+            hits[key] = (rule, _span(joined, low, start, end))
 
     scores = dict.fromkeys(TOPICS, 0.0)
     evidence: list[Evidence] = []
@@ -127,8 +127,8 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
         )
         return Classification((), scores, "none", reason, tuple(evidence), {})
 
-    facts = _extract_facts(matcher.facts, topics, joined, low, satisfied)
-    severity, reason = _severity(rules.severities, topics, facts, matched_ids, low)
+    facts = _extract_facts(matcher.facts[topics], joined, low, satisfied)
+    severity, reason = _severity(rules.severities, matcher.severity_needs, topics, facts, matched_ids, low, satisfied)
     return Classification(topics, scores, severity, reason, tuple(evidence), facts)
 
 
@@ -137,15 +137,22 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_EVIDENCE_TEXT else text[: _MAX_EVIDENCE_TEXT - 1] + "…"
 
 
-def _candidates(layer: Layer, satisfied: set[int]) -> set[int] | list[int]:
-    """Ids of the layer's regexes whose every clause holds (the others cannot match)."""
-    candidates = set(layer.always)
-    for clause in satisfied.intersection(layer.clause_ids):
-        candidates.update(layer.by_clause[clause])
-    if not layer.filtered or not candidates:
-        return candidates
-    requires = layer.requires
-    return [i for i in candidates if requires[i] <= satisfied]
+def _candidates(detector: Detector, satisfied: set[int], text: str) -> set[int]:
+    """Ids of the detector's regexes whose every clause holds (the others cannot match)."""
+    by_clause = detector.by_clause
+    candidates = set(detector.always).union(*[by_clause[c] for c in detector.clause_ids.intersection(satisfied)])
+    requires = detector.requires
+    candidates.difference_update([i for i in detector.checked.intersection(candidates) if not requires[i] <= satisfied])
+    for i, clauses in detector.original_needs:
+        for texts in clauses:
+            for piece in texts:
+                if piece in text:
+                    break
+            else:
+                break  # no substring of this clause is in the text
+        else:
+            candidates.add(i)
+    return candidates
 
 
 def _span(original: str, lowered: str, start: int, end: int) -> str:
@@ -153,19 +160,17 @@ def _span(original: str, lowered: str, start: int, end: int) -> str:
     return original[start:end] if len(original) == len(lowered) else lowered[start:end]
 
 
-def _extract_facts(
-    plan: tuple[FactPlan, ...], topics: tuple[str, ...], text: str, low: str, satisfied: set[int]
-) -> dict[str, Any]:
+def _extract_facts(plan: tuple[FactPlan, ...], text: str, low: str, satisfied: set[int]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     source_low = text if len(text) == len(low) else low
+    # the clauses of case-aware patterns are those of their lower-cased form (see rules._fact_clauses)
+    fold_safe = low.isascii() or not any(c in low for c in FOLD_UNSAFE)
     for fact, patterns in plan:
-        if fact.topic not in topics:
-            continue
         scalar = fact.type != "list"
         if scalar and fact.key in out:
             continue
         for pattern, original, needed in patterns:
-            if not needed <= satisfied:
+            if not needed <= satisfied and (fold_safe or not original):
                 continue  # this pattern cannot match
             for match in pattern.finditer(text if original else low):
                 value = _fact_value(fact, match, text if original else source_low)
@@ -202,13 +207,15 @@ def _fact_value(fact: FactRule, match: re.Match[str], source: str) -> Any:
 
 def _severity(
     severities: tuple[SeverityRule, ...],
+    needs: tuple[frozenset[int], ...],
     topics: tuple[str, ...],
     facts: dict[str, Any],
     matched: set[str],
     text: str,
+    satisfied: set[int],
 ) -> tuple[str, str]:
     best: tuple[str, str] | None = None
-    for rule in severities:
+    for rule, needed in zip(severities, needs, strict=True):
         if rule.topic not in topics:
             continue
         if best is not None and severity_rank(rule.level) <= severity_rank(best[0]):
@@ -217,10 +224,21 @@ def _severity(
             continue
         if any(facts.get(key) not in allowed for key, allowed in rule.facts.items()):
             continue
-        if rule.pattern is not None and not rule.pattern.search(text):
+        if rule.pattern is not None and not (needed <= satisfied and _affirmed(rule.pattern, rule.negation, text)):
             continue
         best = (rule.level, rule.reason.format_map(_Defaulting(facts)))
     return best or ("normal", "relevant item with no launch, resolution or designation event")
+
+
+def _affirmed(pattern: re.Pattern[str], negation: re.Pattern[str] | None, text: str) -> bool:
+    """Whether ``pattern`` matches ``text`` somewhere outside the negated phrases ("no J-Alert")."""
+    if negation is None:
+        return pattern.search(text) is not None
+    matches = [match.span() for match in pattern.finditer(text)]
+    if not matches:
+        return False
+    negated = [match.span() for match in negation.finditer(text)]
+    return any(not any(n_start <= start and end <= n_end for n_start, n_end in negated) for start, end in matches)
 
 
 class _Defaulting(dict[str, Any]):

@@ -37,6 +37,7 @@ _NONWORD_BEFORE = (sre_c.AT_BOUNDARY, sre_c.AT_BEGINNING, sre_c.AT_BEGINNING_STR
 _REPEATS = (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT)
 _MAX_SPELLINGS = 64
 _ASSERTS = (sre_c.ASSERT, sre_c.ASSERT_NOT)
+_MIN_PENDING_RUN = 3  # substrings with no longer run are tested on every text
 
 
 def words_of(low: str) -> set[bytes]:
@@ -330,9 +331,16 @@ class ClauseIndex:
             elif runs == [text]:
                 by_run.setdefault(text.encode(), set()).update(ids)
             else:
-                run = min(runs, key=lambda r: (sharing[r], -len(r))).encode()
-                pending_by_run.setdefault(run, []).append(len(pending))
-                pending.append((text, ids))
+                # the longest run: a short one ("n" of "n.", "s" of "u.s.") is in most words of any text
+                run = max(runs, key=lambda r: (len(r), -sharing[r]))
+                if len(run) >= _MIN_PENDING_RUN:
+                    pending_by_run.setdefault(run.encode(), []).append(len(pending))
+                    pending.append((text, ids))
+                elif not text.isascii():
+                    char = min((c for c in text if not c.isascii()), key=lambda c: (char_sharing.get(c, 0), c))
+                    by_char.setdefault(char, []).append((text, ids))
+                else:
+                    loose.append((text, ids))
         self._by_run = {run: frozenset(ids) for run, ids in by_run.items()}
         self._pending_by_run = {run: frozenset(ids) for run, ids in pending_by_run.items()}
         self._pending = tuple(pending)
@@ -345,19 +353,18 @@ class ClauseIndex:
         for run in {*self._by_run, *self._pending_by_run}:
             lengths.setdefault(len(run), set()).add(run)
         self._runs_by_length = tuple(sorted((n, frozenset(runs)) for n, runs in lengths.items()))
-        # memo: word -> clause ids it satisfies, and word -> pending substrings it may complete
-        self._memo: tuple[dict[bytes, frozenset[int]], dict[bytes, frozenset[int]]] = ({}, {})
+        self._memo = _WordMemo()
 
     def satisfied(self, low: str) -> set[int]:
         """Ids of the clauses that hold in the lower-cased text ``low``."""
         words = words_of(low)
-        ids_of, pending_of = self._memo
-        if words.difference(ids_of):  # given a dict (not .keys()), set.difference stays C-fast
-            ids_of, pending_of = self._learn(words)
-        out: set[int] = set().union(*map(ids_of.__getitem__, words))
-        pending = set().union(*map(pending_of.__getitem__, words))
-        for index in pending:
-            text, ids = self._pending[index]
+        memo = self._memo
+        if not memo.known.issuperset(words):
+            memo = self._learn(words)
+        out: set[int] = set().union(*map(memo.ids.__getitem__, memo.with_ids.intersection(words)))
+        pending = self._pending
+        for index in set().union(*map(memo.pending.__getitem__, memo.with_pending.intersection(words))):
+            text, ids = pending[index]
             if text in low:
                 out |= ids
         for text, ids in self._loose:
@@ -370,14 +377,13 @@ class ClauseIndex:
                         out |= ids
         return out
 
-    def _learn(self, words: set[bytes]) -> tuple[dict[bytes, frozenset[int]], dict[bytes, frozenset[int]]]:
+    def _learn(self, words: set[bytes]) -> _WordMemo:
         """Memoise the words not seen yet; returns the memo holding all of ``words``."""
-        ids_of, pending_of = self._memo
-        if len(ids_of) >= self._MEMO_LIMIT:
+        memo = self._memo
+        if len(memo.known) >= self._MEMO_LIMIT:
             # bounded memory: start afresh (a thread still reading the old memo keeps it intact)
-            ids_of, pending_of = {}, {}
-            self._memo = (ids_of, pending_of)
-        for word in words.difference(ids_of):
+            memo = self._memo = _WordMemo()
+        for word in words.difference(memo.known):
             size = len(word)
             runs = {
                 word[i : i + n] for n, runs in self._runs_by_length if n <= size for i in range(size - n + 1)
@@ -388,7 +394,29 @@ class ClauseIndex:
             for run in runs:
                 ids.update(self._by_run.get(run, ()))
                 pending.update(self._pending_by_run.get(run, ()))
-            # pending first: a thread that finds the word in ids_of must find it in pending_of too
-            pending_of[word] = frozenset(pending)
-            ids_of[word] = frozenset(ids)
-        return ids_of, pending_of
+            # the maps first: a thread that finds the word in a set must find it in the map too
+            if ids:
+                memo.ids[word] = frozenset(ids)
+                memo.with_ids.add(word)
+            if pending:
+                memo.pending[word] = frozenset(pending)
+                memo.with_pending.add(word)
+            memo.known.add(word)
+        return memo
+
+
+class _WordMemo:
+    """Per distinct word: the clause ids it satisfies and the pending substrings it may complete.
+
+    Only words with some are kept in the maps (most words of a text have none), so finding the
+    entries of a text's words is one C-speed set intersection.
+    """
+
+    __slots__ = ("ids", "known", "pending", "with_ids", "with_pending")
+
+    def __init__(self) -> None:
+        self.known: set[bytes] = set()
+        self.ids: dict[bytes, frozenset[int]] = {}
+        self.with_ids: set[bytes] = set()
+        self.pending: dict[bytes, frozenset[int]] = {}
+        self.with_pending: set[bytes] = set()

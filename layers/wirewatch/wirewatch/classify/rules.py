@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -13,6 +14,8 @@ from wirewatch.classify.literals import Clause, ClauseIndex, clauses_of
 from wirewatch.models import SEVERITIES, TOPICS
 
 ENTITY_TOPIC = "dprk"
+# characters that ``re.IGNORECASE`` matches to an ASCII letter but ``str.lower`` does not lower to it
+FOLD_UNSAFE = "\u0130\u0131\u017f"
 RULE_TOPICS: tuple[str, ...] = (ENTITY_TOPIC, *TOPICS)
 LANGS: frozenset[str] = frozenset({"en", "ja", "ko"})
 FACT_TYPES: frozenset[str] = frozenset({"str", "int", "bool", "list"})
@@ -21,7 +24,7 @@ _RULE_KEYS = frozenset(
     {"id", "topic", "weight", "terms", "patterns", "lang", "context", "reject_context", "case_sensitive", "note"}
 )
 _FACT_KEYS = frozenset({"id", "topic", "key", "type", "value", "patterns", "lang", "multiply", "note"})
-_SEVERITY_KEYS = frozenset({"id", "level", "topic", "reason", "facts", "rules", "patterns", "note"})
+_SEVERITY_KEYS = frozenset({"id", "level", "topic", "reason", "facts", "rules", "patterns", "negations", "note"})
 _SETTINGS_KEYS = frozenset({"threshold", "title_factor"})
 _TOP_KEYS = frozenset({"settings", "macros", "rule", "fact", "severity"})
 _MACRO_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -75,6 +78,7 @@ class SeverityRule:
     facts: Mapping[str, tuple[Any, ...]]
     rules: frozenset[str]
     pattern: re.Pattern[str] | None
+    negation: re.Pattern[str] | None = None  # a pattern match inside one of its matches does not count
 
 
 # a fact rule with, per pattern: (regex, runs on the original-case text, ids of the clauses it needs)
@@ -82,68 +86,36 @@ FactPlan = tuple[FactRule, tuple[tuple[re.Pattern[str], bool, frozenset[int]], .
 
 
 @dataclass(frozen=True)
-class Layer:
-    """The regexes of one topic, each tried only when the text holds the literals its matches need.
+class Detector:
+    """Every scoring regex for one language, each tried only when the text holds what its matches need.
 
     Python's ``re`` is slow at scanning for a pattern but a set lookup is not, so each regex is
-    indexed by its best clause (see ``literals``), and runs only when that clause and all its other
-    clauses hold. A regex without a clause always runs. ``original`` layers (case-sensitive rules)
-    run on the text as written, and their clauses use substrings only.
+    indexed by its best clause (see ``literals``) and runs only when that clause and all its other
+    clauses hold; a regex without a clause always runs. The regexes are numbered in scoring order:
+    topic by topic (a ``layer``), case-sensitive rules after the lower-case ones of their topic,
+    negative rules first. Case-sensitive regexes run on the text as written and their clauses are
+    substrings tested with ``in`` (there are few of them).
     """
 
     entries: tuple[tuple[re.Pattern[str], Rule], ...]
-    by_clause: Mapping[int, tuple[int, ...]]  # best clause id -> the entries indexed under it
+    layer: tuple[int, ...]  # per entry: its layer (overlapping matches are resolved within a layer)
+    original: tuple[bool, ...]  # per entry: runs on the text as written
+    by_clause: Mapping[int, frozenset[int]]  # best lower-case clause id -> the entries indexed under it
     clause_ids: frozenset[int]
-    requires: tuple[frozenset[int], ...]  # per entry: the ids of all its clauses
-    filtered: bool  # some entry has a clause besides the one it is indexed under
-    always: tuple[int, ...]
-    original: bool
-
-
-@dataclass(frozen=True)
-class ClauseTable:
-    """Numbered clauses, and which literals satisfy which of them."""
-
-    by_word: Mapping[bytes, tuple[int, ...]]
-    words: frozenset[bytes]
-    by_text: Mapping[str, tuple[int, ...]]
-    texts: frozenset[str]
-
-    @classmethod
-    def of(cls, numbered: Mapping[Clause, int]) -> ClauseTable:
-        """The table of clauses numbered by ``numbered``."""
-        by_word: dict[bytes, list[int]] = {}
-        by_text: dict[str, list[int]] = {}
-        for (clause_words, clause_texts), number in numbered.items():
-            for word in clause_words:
-                by_word.setdefault(word, []).append(number)
-            for text in clause_texts:
-                by_text.setdefault(text, []).append(number)
-        return cls(
-            {w: tuple(ids) for w, ids in by_word.items()},
-            frozenset(by_word),
-            {t: tuple(ids) for t, ids in by_text.items()},
-            frozenset(by_text),
-        )
-
-    def satisfied(self, words: set[bytes], texts: set[str]) -> set[int]:
-        """Ids of the clauses that hold, given the words and the (indexed) substrings present."""
-        out: set[int] = set()
-        for word in words.intersection(self.words):
-            out.update(self.by_word[word])
-        for text in texts.intersection(self.texts):
-            out.update(self.by_text[text])
-        return out
+    requires: Mapping[int, frozenset[int]]  # entries with more than one clause -> all their clause ids
+    checked: frozenset[int]  # the keys of ``requires``
+    always: frozenset[int]  # lower-case entries without a clause
+    original_needs: tuple[tuple[int, tuple[frozenset[str], ...]], ...]  # case-sensitive entries, their clauses
 
 
 @dataclass(frozen=True)
 class Matcher:
     """Everything matched for one language, with the literal indexes its prefilters need."""
 
-    layers: tuple[Layer, ...]
-    clauses: ClauseIndex  # clauses of the lower-case layers and of the fact patterns
-    original_clauses: ClauseTable  # clauses of the case-sensitive layers (substrings, tested on the text)
-    facts: tuple[FactPlan, ...]  # the facts for this language, in file order
+    detector: Detector
+    clauses: ClauseIndex  # clauses of the lower-case regexes and of the fact patterns
+    facts: Mapping[tuple[str, ...], tuple[FactPlan, ...]]  # per set of topics: their facts, in file order
+    severity_needs: tuple[frozenset[int], ...]  # per severity rule: the clause ids its pattern needs
 
 
 @dataclass(frozen=True)
@@ -164,13 +136,13 @@ class Rules:
         key = lang if lang in LANGS else None
         cached = self._matchers.get(key)
         if cached is None:
-            cached = _build_matcher(self.rules, self.facts, self._raw_patterns, key)
+            cached = _build_matcher(self.rules, self.facts, self.severities, self._raw_patterns, key)
             self._matchers[key] = cached  # benign race: both threads build the same value
         return cached
 
-    def layers(self, lang: str | None) -> tuple[Layer, ...]:
-        """The layers of ``matcher(lang)``."""
-        return self.matcher(lang).layers
+    def detector(self, lang: str | None) -> Detector:
+        """The scoring regexes of ``matcher(lang)``."""
+        return self.matcher(lang).detector
 
 
 def parse_count(text: str) -> int | None:
@@ -228,7 +200,7 @@ def compile_rules(data: Mapping[str, Any], source: str = "<memory>") -> Rules:
         severities=severities,
         _raw_patterns=raw,
     )
-    compiled.layers(None)
+    compiled.matcher(None)
     return compiled
 
 
@@ -298,7 +270,9 @@ def _fact(entry: Any, macros: Mapping[str, str], seen: set[str]) -> FactRule:
         multiply=_number(entry.get("multiply", 1.0), rid, "multiply"),
         langs=_langs(entry.get("lang"), rid),
         patterns=regexes,
-        clauses=tuple(tuple(clauses_of(rx)) for rx, _ in regexes),
+        clauses=tuple(
+            tuple(_fact_clauses(src, rx, original)) for src, (rx, original) in zip(patterns, regexes, strict=True)
+        ),
     )
 
 
@@ -323,18 +297,30 @@ def _severity(entry: Any, macros: Mapping[str, str], seen: set[str], rule_ids: s
     if missing:
         raise RulesError(f"severity {rid}: refers to unknown rule id(s) {', '.join(sorted(missing))}")
     patterns = [_expand(p, macros, rid) for p in _strings(entry.get("patterns", []), rid, "patterns")]
-    joined = "|".join(f"(?:{lower_regex(p)})" for p in patterns)
-    pattern = _compile(joined, rid, flags=0) if patterns else None
-    return SeverityRule(rid, level, topic, reason.strip(), facts, needed, pattern)
+    pattern = _alternation(patterns, rid)
+    negations = [_expand(p, macros, rid) for p in _strings(entry.get("negations", []), rid, "negations")]
+    if negations and pattern is None:
+        raise RulesError(f"severity {rid}: negations need patterns to negate")
+    return SeverityRule(rid, level, topic, reason.strip(), facts, needed, pattern, _alternation(negations, rid))
+
+
+def _alternation(patterns: Sequence[str], rid: str) -> re.Pattern[str] | None:
+    """One lower-case regex matching any of ``patterns`` (None when there are none)."""
+    if not patterns:
+        return None
+    return _compile("|".join(f"(?:{lower_regex(p)})" for p in patterns), rid, flags=0)
 
 
 def _build_matcher(
-    rules: Sequence[Rule], facts: Sequence[FactRule], raw: Mapping[str, tuple[str, ...]], lang: str | None
+    rules: Sequence[Rule],
+    facts: Sequence[FactRule],
+    severities: Sequence[SeverityRule],
+    raw: Mapping[str, tuple[str, ...]],
+    lang: str | None,
 ) -> Matcher:
     lower: dict[Clause, int] = {}
-    original: dict[Clause, int] = {}
-    layers = _build_layers(rules, raw, lang, lower, original)
-    fact_plans = tuple(
+    detector = _build_detector(rules, raw, lang, lower)
+    plans = [
         (
             fact,
             tuple(
@@ -344,13 +330,18 @@ def _build_matcher(
         )
         for fact in facts
         if lang is None or lang in fact.langs
+    ]
+    # per set of topics an item can have (in TOPICS order): its facts, in file order
+    by_topics = {
+        topics: tuple(plan for plan in plans if plan[0].topic in topics)
+        for n in range(1, len(TOPICS) + 1)
+        for topics in itertools.combinations(TOPICS, n)
+    }
+    severity_needs = tuple(
+        frozenset(_number_clause(lower, c) for c in clauses_of(rule.pattern)) if rule.pattern else frozenset()
+        for rule in severities
     )
-    return Matcher(
-        layers,
-        ClauseIndex(lower),
-        ClauseTable.of(original),
-        fact_plans,
-    )
+    return Matcher(detector, ClauseIndex(lower), by_topics, severity_needs)
 
 
 _LEADING_WORD = re.compile(r"\\b((?:[A-Za-z0-9]|\\[.'\- ]|[ '-])+)")
@@ -381,15 +372,13 @@ def _number_clause(numbered: dict[Clause, int], clause: Clause) -> int:
     return numbered.setdefault(clause, len(numbered))
 
 
-def _build_layers(
-    rules: Sequence[Rule],
-    raw: Mapping[str, tuple[str, ...]],
-    lang: str | None,
-    lower: dict[Clause, int],
-    original: dict[Clause, int],
-) -> tuple[Layer, ...]:
-    """One detector per topic (plus one for case-sensitive rules); negative rules are tried first."""
-    layers: list[Layer] = []
+def _build_detector(
+    rules: Sequence[Rule], raw: Mapping[str, tuple[str, ...]], lang: str | None, lower: dict[Clause, int]
+) -> Detector:
+    """All scoring regexes in one index: a layer per topic (and one for its case-sensitive rules),
+    negative rules first within a layer."""
+    sources: list[tuple[str, Rule, int, bool]] = []
+    layer = 0
     for topic in RULE_TOPICS:
         for case_sensitive in (False, True):
             chosen = [
@@ -398,33 +387,35 @@ def _build_layers(
                 if r.topic == topic and r.case_sensitive == case_sensitive and (lang is None or lang in r.langs)
             ]
             chosen.sort(key=lambda r: r.weight >= 0)  # stable: keeps file order within each sign
-            sources = [(src, rule) for rule in chosen for src in raw[rule.id]]
-            if sources:
-                numbered = original if case_sensitive else lower
-                layers.append(_index_layer(sources, case_sensitive, numbered))
-    return tuple(layers)
-
-
-def _index_layer(sources: list[tuple[str, Rule]], original: bool, numbered: dict[Clause, int]) -> Layer:
-    entries = tuple((re.compile(_literal_first(src)), rule) for src, rule in sources)
-    by_clause: dict[int, list[int]] = {}
-    requires: list[frozenset[int]] = []
+            if chosen:
+                sources += [(src, rule, layer, case_sensitive) for rule in chosen for src in raw[rule.id]]
+                layer += 1
+    by_clause: dict[int, set[int]] = {}
+    requires: dict[int, frozenset[int]] = {}
     always: list[int] = []
-    for i, (src, _) in enumerate(sources):
-        ids = [_number_clause(numbered, c) for c in clauses_of(re.compile(src), words=not original)]
-        requires.append(frozenset(ids))
-        if ids:
-            by_clause.setdefault(ids[0], []).append(i)
-        else:
+    original_needs: list[tuple[int, tuple[frozenset[str], ...]]] = []
+    for i, (src, _, _, original) in enumerate(sources):
+        clauses = clauses_of(re.compile(src), words=not original)
+        if original:
+            original_needs.append((i, tuple(texts for _, texts in clauses)))
+            continue
+        ids = [_number_clause(lower, c) for c in clauses]
+        if not ids:
             always.append(i)
-    return Layer(
-        entries=entries,
-        by_clause={c: tuple(ids) for c, ids in by_clause.items()},
+            continue
+        by_clause.setdefault(ids[0], set()).add(i)
+        if len(ids) > 1:
+            requires[i] = frozenset(ids)
+    return Detector(
+        entries=tuple((re.compile(_literal_first(src)), rule) for src, rule, _, _ in sources),
+        layer=tuple(layer for _, _, layer, _ in sources),
+        original=tuple(original for _, _, _, original in sources),
+        by_clause={c: frozenset(ids) for c, ids in by_clause.items()},
         clause_ids=frozenset(by_clause),
-        requires=tuple(requires),
-        filtered=any(len(ids) > 1 for ids in requires),
-        always=tuple(always),
-        original=original,
+        requires=requires,
+        checked=frozenset(requires),
+        always=frozenset(always),
+        original_needs=tuple(original_needs),
     )
 
 
@@ -453,6 +444,23 @@ def _case_aware(source: str, rid: str) -> tuple[re.Pattern[str], bool]:
     if "(?-i:" in source:
         return _compile(source, rid), True
     return _compile(lower_regex(source), rid, flags=0), False
+
+
+def _fact_clauses(source: str, regex: re.Pattern[str], original: bool) -> list[Clause]:
+    """Clauses of a fact pattern, for the lower-cased text.
+
+    A pattern that needs case runs case-insensitively (but for its ``(?-i:...)`` parts) on the text as
+    written, which ``literals`` cannot analyse. Every match of it is, lower-cased, a match of the whole
+    pattern lower-cased and without case, so the clauses of that hold in the lower-cased text (but for
+    the few characters that ``str.lower`` and ``re`` case-fold differently: see ``FOLD_UNSAFE``).
+    """
+    if not original:
+        return clauses_of(regex)
+    try:
+        relaxed = re.compile(lower_regex(source.replace("(?-i:", "(?:")))
+    except re.error:
+        return []
+    return clauses_of(relaxed)
 
 
 def _term_regex(term: str) -> str:

@@ -161,19 +161,17 @@ class FeedItemStore(Table):
         """Write a feed's whole record (config and fetch state)."""
         self._call("put_item", TableName=self._table, Item=encode(feed_to_record(feed)))
 
+    def save_feeds(self, feeds: Sequence[Feed]) -> None:
+        """Write many feeds' records (fetch state after a poll), 25 a request."""
+        self._batch_put([feed_to_record(f) for f in feeds])
+
     def add_feed(self, feed: Feed) -> bool:
         """Add a feed unless one with its id exists; True when added."""
         return self._put_if_absent(feed_to_record(feed))
 
     def delete_feed(self, feed_id: str) -> bool:
         """Delete a feed; True when it existed."""
-        response = self._call(
-            "delete_item",
-            TableName=self._table,
-            Key=encode({"pk": f"FEED#{feed_id}", "sk": "FEED"}),
-            ReturnValues="ALL_OLD",
-        )
-        return "Attributes" in response
+        return self._delete(f"FEED#{feed_id}", "FEED")
 
     # items
 

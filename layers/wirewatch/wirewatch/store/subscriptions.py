@@ -91,13 +91,7 @@ class SubscriptionStore(Table):
 
     def delete_subscription(self, sub_id: str) -> bool:
         """Delete a subscription record; True when it existed."""
-        response = self._call(
-            "delete_item",
-            TableName=self._table,
-            Key={"pk": {"S": f"SUB#{sub_id}"}, "sk": {"S": "SUB"}},
-            ReturnValues="ALL_OLD",
-        )
-        return "Attributes" in response
+        return self._delete(f"SUB#{sub_id}", "SUB")
 
     def due_subscriptions(self, cadence: str, now: datetime) -> list[Subscription]:
         """Active subscriptions of a digest cadence whose next digest is due at or before now."""

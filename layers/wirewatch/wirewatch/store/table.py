@@ -76,14 +76,11 @@ class Table:
         self._table = table_name
 
     def _put_if_absent(self, record: dict[str, Any]) -> bool:
+        """Conditional put of a new record; False when one with its key exists."""
         try:
-            self._client.put_item(
-                TableName=self._table, Item=encode(record), ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise StoreError(f"put {record['pk']} failed: {exc}") from exc
+            self._put(record, "attribute_not_exists(pk)")
+        except ConflictError:
+            return False
         return True
 
     def _query(
@@ -107,13 +104,35 @@ class Table:
             "ExpressionAttributeValues": encode(values),
             "ScanIndexForward": not newest_first,
         }
+        yield from self._pages(kwargs)
+
+    def _pages(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item a Query returns, following LastEvaluatedKey."""
         while True:
             page = self._call("query", **kwargs)
             for raw in page.get("Items", []):
                 yield decode(raw)
             if "LastEvaluatedKey" not in page:
                 return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+    def _batch_put(self, records: list[dict[str, Any]]) -> None:
+        """Unconditional puts, 25 a request (for records whose last writer may win, like feed state)."""
+        for start in range(0, len(records), 25):
+            pending = {self._table: [{"PutRequest": {"Item": encode(r)}} for r in records[start : start + 25]]}
+            for _attempt in range(8):
+                pending = self._call("batch_write_item", RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+            else:
+                raise StoreError("batch write left records unprocessed after retries")
+
+    def _delete(self, pk: str, sk: str) -> bool:
+        """Delete one record; True when it existed."""
+        response = self._call(
+            "delete_item", TableName=self._table, Key=encode({"pk": pk, "sk": sk}), ReturnValues="ALL_OLD"
+        )
+        return "Attributes" in response
 
     def _batch_get(self, keys: list[dict[str, str]], projection: str | None = None) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -166,13 +185,7 @@ class Table:
             "ExpressionAttributeValues": encode({":p": pk, ":s": sk_prefix}),
             "ScanIndexForward": not newest_first,
         }
-        while True:
-            page = self._call("query", **kwargs)
-            for raw in page.get("Items", []):
-                yield decode(raw)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        yield from self._pages(kwargs)
 
     def _update(
         self,

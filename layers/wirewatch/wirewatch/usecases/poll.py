@@ -23,11 +23,12 @@ _WRITE_WORKERS = 16
 class PollStore(StoryPort, Protocol):
     def existing_item_ids(self, item_ids: Iterable[str]) -> set[str]: ...
     def put_item_if_new(self, item: Item, expires_at: datetime) -> bool: ...
-    def save_feed(self, feed: Feed) -> None: ...
+    def save_feeds(self, feeds: Sequence[Feed]) -> None: ...
 
 
 class FeedCatalog(Protocol):
     def list_feeds(self) -> list[Feed]: ...
+    def get_feeds(self, feed_ids: Sequence[str]) -> list[Feed]: ...
     def add_feed(self, feed: Feed) -> bool: ...
 
 
@@ -137,8 +138,7 @@ def poll(
     fresh, stories = attach_stories(fresh, store, now, timedelta(hours=settings.story_window_hours))
     stored = _store_items(store, fresh, settings, now)
     # Feed state (ETag, Last-Modified) is saved only after its items, so a crash refetches rather than skips.
-    with ThreadPoolExecutor(max_workers=_WRITE_WORKERS) as pool:
-        list(pool.map(store.save_feed, new_states))
+    store.save_feeds(new_states)
 
     for item in stored:
         o = outcomes[item.feed_id]
@@ -215,9 +215,10 @@ class DispatchReport:
         return {"feeds": self.feeds, "due": self.due, "messages": self.messages, "seeded": self.seeded}
 
 
-def seed_feeds(catalog: FeedCatalog, initial: Iterable[Feed]) -> int:
-    """Add the initial feed list; feeds that exist are left alone. Returns how many were added."""
-    return sum(catalog.add_feed(feed) for feed in initial)
+def seed_feeds(catalog: FeedCatalog, feeds: Sequence[Feed]) -> int:
+    """Add the feeds that are not in the catalog yet; those that exist are left alone. Returns how many were added."""
+    known = {f.id for f in catalog.get_feeds([f.id for f in feeds])}
+    return sum(catalog.add_feed(feed) for feed in feeds if feed.id not in known)
 
 
 def dispatch(
