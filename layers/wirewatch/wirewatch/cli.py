@@ -52,14 +52,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
     repo = runtime.repository()
     if args.feeds:
-        listed = parse_feed_list(Path(args.feeds).read_text("utf-8"))
-        seed_feeds(repo, listed)
-        feeds = repo.get_feeds([f.id for f in listed])
+        feeds = seed_feeds(repo, parse_feed_list(Path(args.feeds).read_text("utf-8")))
     else:
-        feeds = repo.list_feeds()
-        if not feeds:
-            seed_feeds(repo, default_feeds())
-            feeds = repo.list_feeds()
+        feeds = repo.list_feeds() or seed_feeds(repo, default_feeds())
     now = datetime.now(UTC)
     selected = [f for f in feeds if f.enabled] if args.force else due_feeds(feeds, now)
     report = runtime.run_poll(selected, now=now)

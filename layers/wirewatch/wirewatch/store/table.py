@@ -7,11 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 class StoreError(RuntimeError):
@@ -49,23 +45,53 @@ def months_desc(since: datetime, until: datetime) -> list[str]:
 
 
 def encode(record: dict[str, Any]) -> dict[str, Any]:
-    """Plain record → DynamoDB attribute values (None dropped, floats as Decimal)."""
-    return {k: _serializer.serialize(_decimals(v)) for k, v in record.items() if v is not None}
+    """Plain record → DynamoDB attribute values (None dropped)."""
+    return {k: to_attribute(v) for k, v in record.items() if v is not None}
 
 
 def decode(raw: dict[str, Any]) -> dict[str, Any]:
     """DynamoDB attribute values → plain record."""
-    return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+    return {k: from_attribute(v) for k, v in raw.items()}
 
 
-def _decimals(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _decimals(v) for k, v in value.items()}
+# The few DynamoDB types our records use. (boto3's TypeSerializer would do the same, but importing it
+# loads boto3 and s3transfer on every cold start.)
+def to_attribute(value: Any) -> dict[str, Any]:
+    """One Python value as a DynamoDB attribute value."""
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, int | float | Decimal):
+        return {"N": str(value)}
+    if value is None:
+        return {"NULL": True}
     if isinstance(value, list | tuple):
-        return [_decimals(v) for v in value]
-    return value
+        return {"L": [to_attribute(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {str(k): to_attribute(v) for k, v in value.items()}}
+    if isinstance(value, bytes):
+        return {"B": value}
+    raise TypeError(f"cannot store a {type(value).__name__} in DynamoDB")
+
+
+def from_attribute(attribute: dict[str, Any]) -> Any:
+    """One DynamoDB attribute value as a Python value (numbers: int when whole, else float)."""
+    ((kind, value),) = attribute.items()
+    if kind in ("S", "BOOL", "B"):
+        return value
+    if kind == "N":
+        number = Decimal(value)
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == "NULL":
+        return None
+    if kind == "L":
+        return [from_attribute(v) for v in value]
+    if kind == "M":
+        return {k: from_attribute(v) for k, v in value.items()}
+    if kind in ("SS", "NS", "BS"):
+        return set(value) if kind != "NS" else {from_attribute({"N": v}) for v in value}
+    raise TypeError(f"unknown DynamoDB type {kind}")
 
 
 class Table:

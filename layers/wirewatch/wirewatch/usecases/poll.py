@@ -215,10 +215,16 @@ class DispatchReport:
         return {"feeds": self.feeds, "due": self.due, "messages": self.messages, "seeded": self.seeded}
 
 
-def seed_feeds(catalog: FeedCatalog, feeds: Sequence[Feed]) -> int:
-    """Add the feeds that are not in the catalog yet; those that exist are left alone. Returns how many were added."""
-    known = {f.id for f in catalog.get_feeds([f.id for f in feeds])}
-    return sum(catalog.add_feed(feed) for feed in feeds if feed.id not in known)
+def seed_feeds(catalog: FeedCatalog, feeds: Sequence[Feed]) -> list[Feed]:
+    """Add the feeds that are not in the catalog yet, leaving those that exist alone.
+
+    Returns every listed feed as the catalog now has it (stored state for the known ones).
+    """
+    known = {f.id: f for f in catalog.get_feeds([f.id for f in feeds])}
+    for feed in feeds:
+        if feed.id not in known and catalog.add_feed(feed):
+            known[feed.id] = feed
+    return [known[f.id] for f in feeds if f.id in known]
 
 
 def dispatch(
@@ -233,8 +239,8 @@ def dispatch(
     feeds = catalog.list_feeds()
     seeded = 0
     if not feeds:
-        seeded = seed_feeds(catalog, initial_feeds())
-        feeds = catalog.list_feeds()
+        feeds = seed_feeds(catalog, initial_feeds())
+        seeded = len(feeds)
     due = [f.id for f in due_feeds(feeds, now)]
     batches = [due[i : i + feeds_per_message] for i in range(0, len(due), feeds_per_message)]
     messages = queue.send_batches(batches) if batches else 0

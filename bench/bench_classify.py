@@ -1,0 +1,157 @@
+"""Classifier benchmark on the labelled dev items: wirewatch rules vs the naive keyword rule."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wirewatch.classify import classify, default_rules
+from wirewatch.models import TOPICS
+
+REPO = Path(__file__).resolve().parents[1]
+REALDATA = Path(os.environ.get("WIREWATCH_REALDATA", REPO.parent / "shared" / "realdata"))
+LABELS = "labels-dev.jsonl"
+MIN_SECONDS = 1.0
+
+_NAIVE_DPRK = re.compile(
+    r"north korea|pyongyang|dprk|n\.? ?korea|kim jong[- ]?un|kim yo[- ]?jong|kcna|hwasong", re.IGNORECASE
+)
+_NAIVE_MISSILE = re.compile(r"missile", re.IGNORECASE)
+_NAIVE_SANCTION = re.compile(r"sanction", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One sure dev item and its expected topics."""
+
+    key: str
+    title: str
+    summary: str
+    topics: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Score:
+    """Precision, recall and F1 for one label."""
+
+    precision: float
+    recall: float
+    f1: float
+
+
+Predictor = Callable[[str, str], frozenset[str]]
+
+
+def naive(title: str, summary: str) -> frozenset[str]:
+    """The baseline: a DPRK name AND (missile | sanction)."""
+    text = f"{title} {summary}"
+    if not _NAIVE_DPRK.search(text):
+        return frozenset()
+    found = set()
+    if _NAIVE_MISSILE.search(text):
+        found.add("missile")
+    if _NAIVE_SANCTION.search(text):
+        found.add("sanctions")
+    return frozenset(found)
+
+
+def wirewatch(title: str, summary: str) -> frozenset[str]:
+    """The rules in wirewatch/classify/rules.toml."""
+    return frozenset(classify(title, summary).topics)
+
+
+def load_labelled(path: Path) -> list[Labelled]:
+    """Sure items of a labels JSONL file (unsure ones are left out)."""
+    items = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if row.get("unsure"):
+                continue
+            items.append(Labelled(row["key"], row["title"], row.get("summary") or "", frozenset(row["labels"])))
+    return items
+
+
+def score(gold: Sequence[bool], predicted: Sequence[bool]) -> Score:
+    """Precision / recall / F1 of boolean predictions."""
+    tp = sum(g and p for g, p in zip(gold, predicted, strict=True))
+    fp = sum(p and not g for g, p in zip(gold, predicted, strict=True))
+    fn = sum(g and not p for g, p in zip(gold, predicted, strict=True))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Score(precision, recall, f1)
+
+
+def evaluate(items: Sequence[Labelled], predictions: Sequence[frozenset[str]]) -> dict[str, Score]:
+    """Scores for relevance (any topic) and for each topic."""
+    out = {"relevance": score([bool(i.topics) for i in items], [bool(p) for p in predictions])}
+    for topic in TOPICS:
+        out[topic] = score([topic in i.topics for i in items], [topic in p for p in predictions])
+    return out
+
+
+def throughput(predict: Predictor, items: Sequence[Labelled]) -> float:
+    """Items per second on one core, repeating the whole set until MIN_SECONDS have passed."""
+    pairs = [(i.title, i.summary) for i in items]
+    for title, summary in pairs[:50]:
+        predict(title, summary)
+    rounds = 0
+    start = time.perf_counter()
+    elapsed = 0.0
+    while elapsed < MIN_SECONDS:
+        for title, summary in pairs:
+            predict(title, summary)
+        rounds += 1
+        elapsed = time.perf_counter() - start
+    return rounds * len(pairs) / elapsed
+
+
+def _row(name: str, ours: Score, base: Score) -> str:
+    return (
+        f"{name:<10} {ours.precision:6.3f} {ours.recall:6.3f} {ours.f1:6.3f}   "
+        f"{base.precision:6.3f} {base.recall:6.3f} {base.f1:6.3f}"
+    )
+
+
+def report(items: Sequence[Labelled], out: Iterable[str] | None = None) -> list[str]:
+    """The benchmark report as lines (scores side by side, speed, misclassified items)."""
+    default_rules()
+    ours = [wirewatch(i.title, i.summary) for i in items]
+    base = [naive(i.title, i.summary) for i in items]
+    ours_scores, base_scores = evaluate(items, ours), evaluate(items, base)
+    lines = [
+        f"classifier benchmark: {len(items)} sure items from {LABELS}",
+        f"{'':<10} {'wirewatch':^20}   {'naive DPRK AND (missile|sanction)':^20}",
+        f"{'':<10} {'P':>6} {'R':>6} {'F1':>6}   {'P':>6} {'R':>6} {'F1':>6}",
+    ]
+    lines += [_row(name, ours_scores[name], base_scores[name]) for name in ("relevance", *TOPICS)]
+    lines.append(f"{'items/s':<10} {throughput(wirewatch, items):20,.0f}   {throughput(naive, items):20,.0f}")
+    wrong = [(i, p) for i, p in zip(items, ours, strict=True) if p != i.topics]
+    lines.append(f"misclassified by wirewatch: {len(wrong)}")
+    for item, got in wrong:
+        lines.append(f"  {item.key}  expected={sorted(item.topics)} got={sorted(got)}  {item.title[:100]}")
+    return lines
+
+
+def main() -> None:
+    """Run the benchmark and print the report (skips when the real data is absent)."""
+    path = REALDATA / LABELS
+    if not path.exists():
+        print(f"classifier benchmark skipped: {path} not found")
+        return
+    for line in report(load_labelled(path)):
+        print(line)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
