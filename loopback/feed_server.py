@@ -115,9 +115,7 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            request = Request(
-                method="GET", path=self.path, headers={k.lower(): v for k, v in self.headers.items()}
-            )
+            request = Request(method="GET", path=self.path, headers={k.lower(): v for k, v in self.headers.items()})
             server._enter(request)
             try:
                 self._respond(server._answer(request))

@@ -59,13 +59,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
     selected = [f for f in feeds if f.enabled] if args.force else due_feeds(feeds, now)
     report = runtime.run_poll(selected, now=now)
     # On AWS the table's stream triggers the alert function; locally we alert right after the poll.
-    alerts = [
-        runtime.run_alert(story.id, now).to_dict()
-        for story in report.stories
-        if story.severity == "urgent" and not story.alerted
-    ]
+    alerts = [runtime.run_alert(s.id, now) for s in report.stories if s.severity == "urgent" and not s.alerted]
     if args.json:
-        _print_json(report.to_dict() | {"alerts": alerts})
+        _print_json(report.to_dict() | {"alerts": [a.to_dict() for a in alerts]})
     else:
         print(
             f"polled {report.feeds} feeds: {report.fetched} fetched, {report.not_modified} not modified, "
@@ -74,10 +70,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
         for error in report.errors:
             print(f"  ! {error['feed']}: {error['error']}")
         for alert in alerts:
-            if alert["sent"] or alert["failed"] or alert["pending"]:
+            if alert.sent or alert.failed or alert.pending:
                 print(
-                    f"  alert {alert['story']}: {alert['sent']} sent, {alert['failed']} failed, "
-                    f"{len(alert['pending'])} to retry"
+                    f"  alert {alert.story_id}: {alert.sent} sent, {alert.failed} failed, {len(alert.pending)} to retry"
                 )
         skipped = len([f for f in feeds if f.enabled]) - len(selected)
         if skipped:
@@ -218,9 +213,12 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     from wirewatch import runtime
     from wirewatch.usecases.subscriptions import SubscriptionRequest
 
-    quiet = tuple(args.quiet.split("-", 1)) if args.quiet else None
-    if quiet is not None and len(quiet) != 2:
-        raise UsageError("--quiet takes HH:MM-HH:MM, e.g. 22:00-07:00")
+    quiet: tuple[str, str] | None = None
+    if args.quiet:
+        start, sep, end = args.quiet.partition("-")
+        if not sep:
+            raise UsageError("--quiet takes HH:MM-HH:MM, e.g. 22:00-07:00")
+        quiet = (start, end)
     request = SubscriptionRequest(
         channel=args.channel,
         target=args.target,
@@ -229,7 +227,7 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
         cadence=args.cadence,
         daily_at=args.at,
         timezone=args.tz,
-        quiet_hours=quiet,  # type: ignore[arg-type]
+        quiet_hours=quiet,
         urgent_in_quiet_hours=not args.no_urgent_in_quiet_hours,
     )
     sub = runtime.subscribe(request, datetime.now(UTC))
@@ -352,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     def with_state(name: str, parent: Any = sub, **kwargs: Any) -> argparse.ArgumentParser:
-        return parent.add_parser(name, parents=[state], **kwargs)  # type: ignore[no-any-return]
+        parser: argparse.ArgumentParser = parent.add_parser(name, parents=[state], **kwargs)
+        return parser
 
     poll = with_state("poll", help="fetch feeds, classify and store new items")
     poll.add_argument("--feeds", help="feed list: OPML, wirewatch TOML, or one URL per line")

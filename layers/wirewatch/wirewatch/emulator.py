@@ -108,7 +108,7 @@ def prepare_accounts(client: Callable[[str], Any]) -> None:
 
 def serve(state: Path, idle_seconds: float) -> None:
     """Run the emulator for a state directory until stopped or idle."""
-    import boto3
+    import botocore.session
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
@@ -118,8 +118,10 @@ def serve(state: Path, idle_seconds: float) -> None:
     endpoint = f"http://127.0.0.1:{server.server_port}"
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
 
+    session = botocore.session.get_session()
+
     def client(service: str) -> Any:
-        return boto3.client(
+        return session.create_client(
             service,
             endpoint_url=endpoint,
             region_name=REGION,

@@ -96,8 +96,13 @@ class Postman:
                 self._fail(sub, result)
                 return Delivery("failed", result.detail)
             slack = self._slack()
+
+            def post(payload: dict[str, Any]) -> Callable[[], SendResult]:
+                return lambda: slack.send(url, payload)
+
+            single = len(message.payloads) == 1
             parts = [
-                (key if len(message.payloads) == 1 else f"{key}#part{n}", lambda p=payload: slack.send(url, p))
+                (key if single else f"{key}#part{n}", post(payload))
                 for n, payload in enumerate(message.payloads, start=1)
             ]
         sent = 0
