@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wirewatch import runtime
+from wirewatch.api.runs import record_batches
 from wirewatch.logs import logger
 from wirewatch.metrics import metrics, record_poll
-from wirewatch.queue import feed_ids_from_message
+from wirewatch.queue import feed_ids_from_message, run_batch_from_message
 
 
 @metrics.log_metrics
@@ -23,15 +24,22 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         record_poll(report)
         return report.to_dict()
 
-    failures, wanted = [], []
+    failures, wanted, run_batches = [], [], []
     for record in event["Records"]:
         try:
-            wanted.extend(feed_ids_from_message(record["body"]))
+            ids = feed_ids_from_message(record["body"])
+            run = run_batch_from_message(record["body"])
         except ValueError as exc:
             logger.warning("bad poll message", extra={"message_id": record["messageId"], "error": str(exc)})
             failures.append({"itemIdentifier": record["messageId"]})
+            continue
+        wanted.extend(ids)
+        if run:
+            run_batches.append((*run, ids))
     feeds = [f for f in repo.get_feeds(wanted) if f.enabled]
     # A store failure raises: the whole batch is retried, which is safe because every write is idempotent.
-    report = runtime.run_poll(feeds, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    report = runtime.run_poll(feeds, now=now)
+    record_batches(repo, run_batches, report, now)  # runs started by POST /poll: each batch counted once
     record_poll(report)
     return {"batchItemFailures": failures}

@@ -128,7 +128,33 @@ def run_digest(recorded: set[str], monkeypatch: pytest.MonkeyPatch) -> None:
         assert result["sent"] == 2 and result["failed"] == 1
 
 
+def run_api(recorded: set[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.api import Api
+
+    url = aws.client("sqs").create_queue(QueueName="policies-api-poll")["QueueUrl"]
+    monkeypatch.setenv("WIREWATCH_POLL_QUEUE_URL", url)
+    with SlackCatcher() as slack:
+        seed_story_and_subscriptions(slack, "daily")
+        runtime.reset()
+        recorded.clear()
+        api = Api()
+        assert api.post("/poll").status == 202
+        assert api.get("/items", query={"topic": "missile"}).status == 200
+        assert api.get("/stories").status == 200
+        assert api.get("/feeds").status == 200
+        assert api.post("/feeds", json_body={"url": "http://127.0.0.1:9/rss.xml"}).status == 201
+        assert api.delete("/feeds/wire").status in (200, 204)
+        created = api.post("/subscriptions", json_body={"channel": "email", "target": "desk@example.org"})
+        assert created.status == 201
+        hook = api.post("/subscriptions", json_body={"channel": "slack", "target": slack.url("/api-hook")})
+        assert hook.status == 201
+        assert api.patch(f"/subscriptions/{hook.json()['id']}", json_body={"min_severity": "high"}).status == 200
+        assert api.post("/subscriptions/sub-ok/digest").status == 200
+        assert api.delete(f"/subscriptions/{hook.json()['id']}").status == 200
+
+
 SCENARIOS: dict[str, Callable[[set[str], pytest.MonkeyPatch], None]] = {
+    "ApiFunction": run_api,
     "DispatchFunction": run_dispatch,
     "PollFunction": run_poll,
     "AlertFunction": run_alert,

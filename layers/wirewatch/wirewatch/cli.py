@@ -262,7 +262,7 @@ def cmd_unsubscribe(args: argparse.Namespace) -> int:
     from wirewatch import runtime
     from wirewatch.usecases.subscriptions import unsubscribe
 
-    sub = unsubscribe(args.id, store=runtime.repository())
+    sub = unsubscribe(args.id, store=runtime.repository(), secret_store=runtime.secret_store())
     print(f"{sub.id}: unsubscribed")
     return 0
 
@@ -333,6 +333,13 @@ def cmd_local(args: argparse.Namespace) -> int:
         return 0
     endpoint = local.emulator_endpoint(state)
     print(f"emulator for {state}: {'running at ' + endpoint if endpoint else 'not running'}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from wirewatch.api.serve import serve
+
+    serve(port=args.port, host=args.host)
     return 0
 
 
@@ -419,6 +426,11 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--out", default="out/digest", help="preview directory")
     digest.add_argument("--since", help="preview window, e.g. 24h (default: since the last digest)")
     digest.set_defaults(func=cmd_digest, aws=True)
+
+    serve = with_state("serve", help="run the HTTP API locally (no auth; loopback only)")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--host", default="127.0.0.1", help="a loopback address")
+    serve.set_defaults(func=cmd_serve, aws=True)
 
     local_mode = with_state("local", help="the local AWS emulator: status, or stop it (it saves its state)")
     local_mode.add_argument("local_command", choices=("status", "stop"))

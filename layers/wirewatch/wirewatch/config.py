@@ -37,6 +37,7 @@ class Settings:
     slack_secret_prefix: str = "/wirewatch/slack/"
     send_empty_digests: bool = False
     ses_max_send_rate: float | None = None
+    api_auth: str = "iam"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -67,6 +68,7 @@ class Settings:
             slack_secret_prefix=env.get("WIREWATCH_SLACK_SECRET_PREFIX") or "/wirewatch/slack/",
             send_empty_digests=_read(env, "WIREWATCH_SEND_EMPTY_DIGESTS", _flag, False),
             ses_max_send_rate=_read(env, "WIREWATCH_SES_MAX_SEND_RATE", _positive(float), None),
+            api_auth=_read(env, "WIREWATCH_API_AUTH", _choice("iam", "jwt", "none"), "iam"),
         )
 
     def require(self, name: str) -> str:
@@ -94,6 +96,15 @@ def _flag(raw: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ValueError("expected 1/0, true/false, yes/no or on/off")
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw.lower() not in allowed:
+            raise ValueError(f"choose from {', '.join(allowed)}")
+        return raw.lower()
+
+    return parse
 
 
 def _https_url(raw: str) -> str:

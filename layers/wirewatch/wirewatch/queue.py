@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
+
+_RUN_ID = re.compile(r"run-[0-9a-z-]{1,64}")
 
 
 class QueueError(RuntimeError):
@@ -18,13 +21,13 @@ class SqsPollQueue:
         self._client = client
         self._url = queue_url
 
-    def send_batches(self, batches: Sequence[Sequence[str]]) -> int:
-        """Send each batch as one message; returns how many were sent."""
+    def send_batches(self, batches: Sequence[Sequence[str]], run_id: str | None = None) -> int:
+        """Send each batch as one message (numbered, when part of an API run); returns how many were sent."""
         sent = 0
         for start in range(0, len(batches), 10):
             chunk = batches[start : start + 10]
             entries = [
-                {"Id": str(n), "MessageBody": json.dumps({"feed_ids": list(ids)})} for n, ids in enumerate(chunk)
+                {"Id": str(n), "MessageBody": json.dumps(_body(ids, run_id, start + n))} for n, ids in enumerate(chunk)
             ]
             response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
             if response.get("Failed"):
@@ -41,3 +44,21 @@ def feed_ids_from_message(body: str) -> list[str]:
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ValueError('poll message must be {"feed_ids": ["..."]}')
     return ids
+
+
+def _body(feed_ids: Sequence[str], run_id: str | None, batch: int) -> dict[str, Any]:
+    body: dict[str, Any] = {"feed_ids": list(feed_ids)}
+    if run_id:
+        body |= {"run_id": run_id, "batch": batch}
+    return body
+
+
+def run_batch_from_message(body: str) -> tuple[str, int] | None:
+    """The (run id, batch number) a poll message reports to, or None when it belongs to no run."""
+    data = json.loads(body)
+    if not isinstance(data, dict) or data.get("run_id") is None:
+        return None
+    run_id, batch = data["run_id"], data.get("batch")
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id) or type(batch) is not int or batch < 0:
+        raise ValueError('a run\'s poll message must carry "run_id" and a "batch" number')
+    return run_id, batch

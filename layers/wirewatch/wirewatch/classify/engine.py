@@ -10,10 +10,9 @@ from wirewatch.classify.rules import (
     ENTITY_TOPIC,
     FOLD_UNSAFE,
     LANGS,
-    Detector,
-    FactPlan,
+    Anchor,
+    FactIndex,
     FactRule,
-    Rule,
     Rules,
     SeverityRule,
     parse_count,
@@ -27,6 +26,7 @@ _FOLD: tuple[tuple[str, str], ...] = (
     ("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u00a0", " "),
     ("\u2010", "-"), ("\u2011", "-"), ("\u3000", " "), ("\uff0c", "\u3001"),
 )  # fmt: skip
+_FOLD_UNSAFE = re.compile(f"[{FOLD_UNSAFE}]")
 _MAX_EVIDENCE_TEXT = 80
 _SEPARATOR = "\n.。\n"
 
@@ -71,40 +71,53 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
 
     # every match of every regex that can match, as (layer, start, entry, end)
     found: list[tuple[int, int, int, int]] = []
-    for i in _candidates(detector, satisfied, joined):
-        haystack = joined if original[i] else low
+    append = found.append
+    anchors = detector.anchors
+    for i in detector.gate.candidates(satisfied):
         layer = layer_of[i]
-        for match in entries[i][0].finditer(haystack):
-            found.append((layer, match.start(), i, match.end()))
+        anchor = anchors[i]
+        if anchor is None:
+            for match in entries[i][0].finditer(joined if original[i] else low):
+                append((layer, match.start(), i, match.end()))
+            continue
+        # the same matches as finditer, tried only where one of the literals it starts with occurs
+        match_at = entries[i][0].match
+        taken_to = -1
+        for start in _occurrences(low, anchor, satisfied):
+            if start >= taken_to:
+                found_here = match_at(low, start)
+                if found_here is not None:
+                    taken_to = found_here.end()
+                    append((layer, start, i, taken_to))
     found.sort()
 
-    # first match per (rule, field): a rule counts once in the title and once in the summary
-    hits: dict[tuple[str, bool], tuple[Rule, str]] = {}
-    taken_to = -1
-    current = -1
-    for layer, start, i, end in found:
-        if layer != current:
-            current, taken_to = layer, -1
-        elif start < taken_to:
-            continue  # overlaps an earlier match (or one of a rule tried first) in this topic
-        taken_to = end
-        rule = entries[i][1]
-        key = (rule.id, start < title_end)
-        if key not in hits:
-            hits[key] = (rule, _span(joined, low, start, end))
-
+    # the first match of a rule in the title and in the summary counts (once each); a match that
+    # overlaps an earlier one of its topic (or one of a rule tried first) does not
     scores = dict.fromkeys(TOPICS, 0.0)
     evidence: list[Evidence] = []
     entity = False
     matched_ids: set[str] = set()
-    for (_, in_title), (rule, matched) in hits.items():
+    seen: set[tuple[str, bool]] = set()
+    taken_to = -1
+    current = -1
+    for layer, start, i, end in found:
+        if layer != current:
+            current = layer
+        elif start < taken_to:
+            continue
+        taken_to = end
+        rule = entries[i][1]
+        key = (rule.id, start < title_end)
+        if key in seen:
+            continue
+        seen.add(key)
         if rule.reject_context is not None and rule.reject_context.search(low):
-            evidence.append(Evidence(f"{rule.id}:rejected", rule.topic, _clip(matched), 0.0))
+            evidence.append(Evidence(f"{rule.id}:rejected", rule.topic, _clip(_span(joined, low, start, end)), 0.0))
             continue
         if rule.context is not None and not rule.context.search(low):
             continue
-        weight = rule.weight * factor if in_title else rule.weight
-        evidence.append(Evidence(rule.id, rule.topic, _clip(matched), weight))
+        weight = rule.weight * factor if start < title_end else rule.weight
+        evidence.append(Evidence(rule.id, rule.topic, _clip(_span(joined, low, start, end)), weight))
         matched_ids.add(rule.id)
         if rule.topic == ENTITY_TOPIC:
             entity = True
@@ -115,7 +128,8 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
     topics: tuple[str, ...] = ()
     if entity:
         topics = tuple(t for t in TOPICS if scores[t] >= rules.threshold[t])
-    evidence.sort(key=lambda e: (e.topic != ENTITY_TOPIC, e.topic, -abs(e.weight)))
+    if len(evidence) > 1:
+        evidence.sort(key=_evidence_order)
 
     if not topics:
         reason = (
@@ -132,27 +146,40 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
     return Classification(topics, scores, severity, reason, tuple(evidence), facts)
 
 
+def _anchored_matches(pattern: re.Pattern[str], low: str, anchor: Anchor, satisfied: set[int]) -> list[re.Match[str]]:
+    """What ``pattern.finditer(low)`` finds, tried only where one of the literals it starts with occurs."""
+    out: list[re.Match[str]] = []
+    taken_to = -1
+    for start in _occurrences(low, anchor, satisfied):
+        if start >= taken_to:
+            match = pattern.match(low, start)
+            if match is not None:
+                taken_to = match.end()
+                out.append(match)
+    return out
+
+
+def _occurrences(low: str, anchor: Anchor, satisfied: set[int]) -> list[int]:
+    """Sorted positions in ``low`` of the anchor's literals (those whose clause holds)."""
+    clause_ids, literals = anchor
+    found: set[int] = set()
+    for clause in clause_ids.intersection(satisfied):
+        for literal in literals[clause]:
+            at = low.find(literal)
+            while at >= 0:
+                found.add(at)
+                at = low.find(literal, at + 1)
+    return sorted(found)
+
+
+def _evidence_order(e: Evidence) -> tuple[bool, str, float]:
+    """The DPRK entity first, then topic by topic, the heaviest evidence (either sign) first."""
+    return (e.topic != ENTITY_TOPIC, e.topic, -abs(e.weight))
+
+
 def _clip(text: str) -> str:
     text = text.strip()
     return text if len(text) <= _MAX_EVIDENCE_TEXT else text[: _MAX_EVIDENCE_TEXT - 1] + "…"
-
-
-def _candidates(detector: Detector, satisfied: set[int], text: str) -> set[int]:
-    """Ids of the detector's regexes whose every clause holds (the others cannot match)."""
-    by_clause = detector.by_clause
-    candidates = set(detector.always).union(*[by_clause[c] for c in detector.clause_ids.intersection(satisfied)])
-    requires = detector.requires
-    candidates.difference_update([i for i in detector.checked.intersection(candidates) if not requires[i] <= satisfied])
-    for i, clauses in detector.original_needs:
-        for texts in clauses:
-            for piece in texts:
-                if piece in text:
-                    break
-            else:
-                break  # no substring of this clause is in the text
-        else:
-            candidates.add(i)
-    return candidates
 
 
 def _span(original: str, lowered: str, start: int, end: int) -> str:
@@ -160,31 +187,35 @@ def _span(original: str, lowered: str, start: int, end: int) -> str:
     return original[start:end] if len(original) == len(lowered) else lowered[start:end]
 
 
-def _extract_facts(plan: tuple[FactPlan, ...], text: str, low: str, satisfied: set[int]) -> dict[str, Any]:
+def _extract_facts(index: FactIndex, text: str, low: str, satisfied: set[int]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     source_low = text if len(text) == len(low) else low
-    # the clauses of case-aware patterns are those of their lower-cased form (see rules._fact_clauses)
-    fold_safe = low.isascii() or not any(c in low for c in FOLD_UNSAFE)
-    for fact, patterns in plan:
+    candidates = index.gate.candidates(satisfied)
+    if not low.isascii() and _FOLD_UNSAFE.search(low):
+        candidates |= index.case_aware  # their clauses may not hold in this lower-cased text
+    patterns = index.patterns
+    anchors = index.anchors
+    for i in sorted(candidates):  # file order: for a scalar key the first fact that matches wins
+        fact, pattern, original = patterns[i]
         scalar = fact.type != "list"
         if scalar and fact.key in out:
             continue
-        for pattern, original, needed in patterns:
-            if not needed <= satisfied and (fold_safe or not original):
-                continue  # this pattern cannot match
-            for match in pattern.finditer(text if original else low):
-                value = _fact_value(fact, match, text if original else source_low)
-                if value is None:
-                    continue
-                if not scalar:
-                    bucket = out.setdefault(fact.key, [])
-                    if value not in bucket:
-                        bucket.append(value)
-                    continue
+        anchor = anchors[i]
+        matches = (
+            pattern.finditer(text if original else low)
+            if anchor is None
+            else _anchored_matches(pattern, low, anchor, satisfied)
+        )
+        for match in matches:
+            value = _fact_value(fact, match, text if original else source_low)
+            if value is None:
+                continue
+            if scalar:
                 out[fact.key] = value
                 break
-            if scalar and fact.key in out:
-                break
+            bucket = out.setdefault(fact.key, [])
+            if value not in bucket:
+                bucket.append(value)
     return out
 
 
@@ -222,7 +253,7 @@ def _severity(
             continue
         if rule.rules and not (rule.rules & matched):
             continue
-        if any(facts.get(key) not in allowed for key, allowed in rule.facts.items()):
+        if rule.facts and not all(facts.get(key) in allowed for key, allowed in rule.facts.items()):
             continue
         if rule.pattern is not None and not (needed <= satisfied and _affirmed(rule.pattern, rule.negation, text)):
             continue

@@ -37,12 +37,13 @@ _NONWORD_BEFORE = (sre_c.AT_BOUNDARY, sre_c.AT_BEGINNING, sre_c.AT_BEGINNING_STR
 _REPEATS = (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT)
 _MAX_SPELLINGS = 64
 _ASSERTS = (sre_c.ASSERT, sre_c.ASSERT_NOT)
-_MIN_PENDING_RUN = 3  # substrings with no longer run are tested on every text
+_MIN_PENDING_RUN = 2  # substrings with no longer run are tested on every text
 
 
-def words_of(low: str) -> set[bytes]:
-    """The maximal ``[a-z0-9]`` runs of a lower-cased text, as bytes (one C-speed pass)."""
-    return set(low.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).split())
+def words_of(low: str) -> list[bytes]:
+    """The maximal ``[a-z0-9]`` runs of a lower-cased text, as bytes (one C-speed pass; repeats kept:
+    a set of them would cost more to build than the set lookups it saves)."""
+    return low.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).split()
 
 
 def clauses_of(regex: re.Pattern[str], words: bool = True) -> list[Clause]:
@@ -302,8 +303,10 @@ class ClauseIndex:
         for (clause_words, clause_texts), number in numbered.items():
             for word in clause_words:
                 by_word.setdefault(word, set()).add(number)
+            # a substring holding another of the clause's ("-17" and "17") adds nothing to test
             for text in clause_texts:
-                by_text.setdefault(text, set()).add(number)
+                if not any(other != text and other in text for other in clause_texts):
+                    by_text.setdefault(text, set()).add(number)
         self._by_word = {w: frozenset(ids) for w, ids in by_word.items()}
         runs_of = {text: _PIECE.findall(text) for text in by_text}
         sharing: dict[str, int] = {}
@@ -331,14 +334,17 @@ class ClauseIndex:
             elif runs == [text]:
                 by_run.setdefault(text.encode(), set()).update(ids)
             else:
-                # the longest run: a short one ("n" of "n.", "s" of "u.s.") is in most words of any text
-                run = max(runs, key=lambda r: (len(r), -sharing[r]))
-                if len(run) >= _MIN_PENDING_RUN:
-                    pending_by_run.setdefault(run.encode(), []).append(len(pending))
-                    pending.append((text, ids))
-                elif not text.isascii():
+                # the run least shared with other literals (a topic's core word such as "missile" is
+                # in many, and in most texts of the topic), but not a short one ("n" of "n.", "s" of
+                # "u.s."), which is in most words of any text
+                long_runs = [r for r in runs if len(r) >= _MIN_PENDING_RUN] or runs
+                run = min(long_runs, key=lambda r: (sharing[r] + (r.encode() in self._by_word), -len(r)))
+                if not text.isascii() and len(run) < _MIN_PENDING_RUN + 1:
                     char = min((c for c in text if not c.isascii()), key=lambda c: (char_sharing.get(c, 0), c))
                     by_char.setdefault(char, []).append((text, ids))
+                elif len(run) >= _MIN_PENDING_RUN:
+                    pending_by_run.setdefault(run.encode(), []).append(len(pending))
+                    pending.append((text, ids))
                 else:
                     loose.append((text, ids))
         self._by_run = {run: frozenset(ids) for run, ids in by_run.items()}
@@ -361,39 +367,40 @@ class ClauseIndex:
         memo = self._memo
         if not memo.known.issuperset(words):
             memo = self._learn(words)
-        out: set[int] = set().union(*map(memo.ids.__getitem__, memo.with_ids.intersection(words)))
-        pending = self._pending
-        for index in set().union(*map(memo.pending.__getitem__, memo.with_pending.intersection(words))):
-            text, ids = pending[index]
-            if text in low:
+        present = memo.with_any.intersection(words)  # the few words that matter, without repeats
+        out: set[int] = set().union(*map(memo.ids.__getitem__, memo.with_ids.intersection(present)))
+        # a substring is tested only when some clause it would satisfy does not hold yet ("in" is
+        # slow for short substrings; many are alternatives of a clause held already)
+        for text, ids in set().union(*map(memo.pending.__getitem__, memo.with_pending.intersection(present))):
+            if not ids <= out and text in low:
                 out |= ids
         for text, ids in self._loose:
-            if text in low:
+            if not ids <= out and text in low:
                 out |= ids
         if not low.isascii() and self._char_probe.search(low):
             for char in self._chars.intersection(low):
                 for text, ids in self._by_char[char]:
-                    if text in low:
+                    if not ids <= out and text in low:
                         out |= ids
         return out
 
-    def _learn(self, words: set[bytes]) -> _WordMemo:
+    def _learn(self, words: list[bytes]) -> _WordMemo:
         """Memoise the words not seen yet; returns the memo holding all of ``words``."""
         memo = self._memo
         if len(memo.known) >= self._MEMO_LIMIT:
             # bounded memory: start afresh (a thread still reading the old memo keeps it intact)
             memo = self._memo = _WordMemo()
-        for word in words.difference(memo.known):
+        for word in set(words).difference(memo.known):
             size = len(word)
             runs = {
                 word[i : i + n] for n, runs in self._runs_by_length if n <= size for i in range(size - n + 1)
                 if word[i : i + n] in runs
             }  # fmt: skip
             ids = set(self._by_word.get(word, ()))
-            pending: set[int] = set()
+            pending: set[tuple[str, frozenset[int]]] = set()
             for run in runs:
                 ids.update(self._by_run.get(run, ()))
-                pending.update(self._pending_by_run.get(run, ()))
+                pending.update(self._pending[i] for i in self._pending_by_run.get(run, ()))
             # the maps first: a thread that finds the word in a set must find it in the map too
             if ids:
                 memo.ids[word] = frozenset(ids)
@@ -401,6 +408,8 @@ class ClauseIndex:
             if pending:
                 memo.pending[word] = frozenset(pending)
                 memo.with_pending.add(word)
+            if ids or pending:
+                memo.with_any.add(word)
             memo.known.add(word)
         return memo
 
@@ -412,11 +421,83 @@ class _WordMemo:
     entries of a text's words is one C-speed set intersection.
     """
 
-    __slots__ = ("ids", "known", "pending", "with_ids", "with_pending")
+    __slots__ = ("ids", "known", "pending", "with_any", "with_ids", "with_pending")
 
     def __init__(self) -> None:
         self.known: set[bytes] = set()
         self.ids: dict[bytes, frozenset[int]] = {}
         self.with_ids: set[bytes] = set()
-        self.pending: dict[bytes, frozenset[int]] = {}
+        self.pending: dict[bytes, frozenset[tuple[str, frozenset[int]]]] = {}  # substrings to confirm, their clauses
         self.with_pending: set[bytes] = set()
+        self.with_any: set[bytes] = set()
+
+
+def start_literals(regex: re.Pattern[str]) -> list[tuple[str, Clause]] | None:
+    """For a regex that opens with an alternation ("\\b(?:north korea|pyongyang|kim)..."): the literals
+    one of which every match starts with, each with a clause that holds when it occurs; None for any
+    other regex.
+
+    ``re`` tries such a regex at every position of the text, each time trying every alternative.
+    Where none of these literals occurs, no match can start, so the classifier tries the regex
+    only at their occurrences (see ``engine``), and only for those whose clause holds.
+    """
+    if regex.flags & re.IGNORECASE:
+        return None
+    try:
+        ops = list(sre_parse.parse(regex.pattern, regex.flags))
+    except (re.error, TypeError, ValueError):
+        return None
+    k = 0
+    while k < len(ops) and (ops[k][0] is sre_c.AT or ops[k][0] in _ASSERTS):
+        k += 1  # zero-width: \b, lookarounds
+    if k >= len(ops) or ops[k][0] not in (sre_c.SUBPATTERN, sre_c.BRANCH):
+        return None  # ``re`` finds a literal prefix fast by itself
+    prefixes = _prefixes(ops[k:])
+    if not prefixes:
+        return None
+    shortest = sorted(set(prefixes), key=len)
+    kept: list[str] = []
+    for text in shortest:
+        if not any(text.startswith(other) for other in kept):
+            kept.append(text)  # occurrences of a longer one are occurrences of this one
+    out: list[tuple[str, Clause]] = []
+    for text in kept:
+        # its longest [a-z0-9] run, which some word of the text contains when it occurs: known from
+        # the words alone (see ClauseIndex), where a longer substring would need testing with ``in``
+        runs = _PIECE.findall(text)
+        piece = max(runs, key=len) if runs else text
+        if len(piece) < 2:
+            piece = text  # a single letter is in most words: the literal itself, tested with ``in``
+        out.append((text, (frozenset[bytes](), frozenset({piece}))))
+    return out
+
+
+def _prefixes(ops: list[Any]) -> list[str] | None:
+    """Non-empty literal strings one of which every match of ``ops`` starts with (None: unknown)."""
+    k = 0
+    while k < len(ops) and ops[k][0] in _ASSERTS:
+        k += 1
+    if k >= len(ops):
+        return None
+    op, arg = ops[k]
+    if op is sre_c.SUBPATTERN and not arg[1] & re.IGNORECASE:
+        return _prefixes(list(arg[-1]))
+    if op is sre_c.BRANCH:
+        out: list[str] = []
+        for branch in arg[1]:
+            sub = _prefixes(list(branch))
+            if sub is None:
+                return None
+            out += sub
+        return out if len(out) <= _MAX_SPELLINGS else None
+    if op in _REPEATS and arg[0] >= 1:
+        return _prefixes(list(arg[2]))
+    # the longest spelled-out stretch from here (a literal, a small class, a short optional part)
+    best: list[str] | None = None
+    for end in range(k + 1, len(ops) + 1):
+        spelled = _spellings(ops[k:end])
+        if spelled is None:
+            break
+        if all(spelled):
+            best = spelled
+    return best

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wirewatch.classify.literals import Clause, ClauseIndex, clauses_of
+from wirewatch.classify.literals import Clause, ClauseIndex, clauses_of, start_literals
 from wirewatch.models import SEVERITIES, TOPICS
 
 ENTITY_TOPIC = "dprk"
@@ -81,31 +81,82 @@ class SeverityRule:
     negation: re.Pattern[str] | None = None  # a pattern match inside one of its matches does not count
 
 
-# a fact rule with, per pattern: (regex, runs on the original-case text, ids of the clauses it needs)
-FactPlan = tuple[FactRule, tuple[tuple[re.Pattern[str], bool, frozenset[int]], ...]]
+class Gate:
+    """Which of a list of regexes can match a text, given the clauses that hold in it.
+
+    Python's ``re`` is slow at scanning for a pattern but a set lookup is not, so each regex is
+    indexed by its best clause (see ``literals``) and runs only when that clause and all its other
+    clauses hold; a regex without a clause always runs.
+    """
+
+    __slots__ = ("_always", "_by_clause", "_checked", "_clause_ids", "_requires")
+
+    def __init__(self, clause_ids: Sequence[Sequence[int]]) -> None:
+        """``clause_ids``: per regex, the ids of all its clauses, best first."""
+        by_clause: dict[int, set[int]] = {}
+        self._requires: dict[int, frozenset[int]] = {}  # regexes with more than one clause -> all of them
+        always: set[int] = set()
+        # a clause that many regexes need is a topic's core word ("missile"), in most texts of the
+        # topic: index each regex under its clause that the fewest regexes share (then the best one)
+        sharing: dict[int, int] = {}
+        for ids in clause_ids:
+            for c in set(ids):
+                sharing[c] = sharing.get(c, 0) + 1
+        for i, ids in enumerate(clause_ids):
+            if not ids:
+                always.add(i)
+                continue
+            best = min(range(len(ids)), key=lambda k: (sharing[ids[k]], k))
+            by_clause.setdefault(ids[best], set()).add(i)
+            if len(ids) > 1:
+                self._requires[i] = frozenset(ids)
+        self._by_clause = {c: frozenset(ids) for c, ids in by_clause.items()}
+        self._clause_ids = frozenset(by_clause)
+        self._checked = frozenset(self._requires)
+        self._always = frozenset(always)
+
+    def candidates(self, satisfied: set[int]) -> set[int]:
+        """The regexes whose every clause holds (the others cannot match)."""
+        candidates = set(self._always).union(
+            *map(self._by_clause.__getitem__, self._clause_ids.intersection(satisfied))
+        )
+        requires = self._requires
+        for i in self._checked.intersection(candidates):
+            if not requires[i] <= satisfied:
+                candidates.discard(i)
+        return candidates
+
+
+# the literals one of which every match of a regex starts with, by the id of the clause that must
+# hold for each to be in the text: (those clause ids, clause id -> its literals)
+Anchor = tuple[frozenset[int], Mapping[int, tuple[str, ...]]]
 
 
 @dataclass(frozen=True)
 class Detector:
-    """Every scoring regex for one language, each tried only when the text holds what its matches need.
+    """Every scoring regex for one language, numbered in scoring order: topic by topic (a ``layer``),
+    case-sensitive rules after the lower-case ones of their topic, negative rules first.
 
-    Python's ``re`` is slow at scanning for a pattern but a set lookup is not, so each regex is
-    indexed by its best clause (see ``literals``) and runs only when that clause and all its other
-    clauses hold; a regex without a clause always runs. The regexes are numbered in scoring order:
-    topic by topic (a ``layer``), case-sensitive rules after the lower-case ones of their topic,
-    negative rules first. Case-sensitive regexes run on the text as written and their clauses are
-    substrings tested with ``in`` (there are few of them).
+    Every regex is gated by the clauses of the lower-cased text; case-sensitive ones run on the text
+    as written.
     """
 
     entries: tuple[tuple[re.Pattern[str], Rule], ...]
     layer: tuple[int, ...]  # per entry: its layer (overlapping matches are resolved within a layer)
     original: tuple[bool, ...]  # per entry: runs on the text as written
-    by_clause: Mapping[int, frozenset[int]]  # best lower-case clause id -> the entries indexed under it
-    clause_ids: frozenset[int]
-    requires: Mapping[int, frozenset[int]]  # entries with more than one clause -> all their clause ids
-    checked: frozenset[int]  # the keys of ``requires``
-    always: frozenset[int]  # lower-case entries without a clause
-    original_needs: tuple[tuple[int, tuple[frozenset[str], ...]], ...]  # case-sensitive entries, their clauses
+    gate: Gate
+    anchors: tuple[Anchor | None, ...]  # per entry: where its matches can start (see literals.start_literals)
+
+
+@dataclass(frozen=True)
+class FactIndex:
+    """The fact patterns for one set of topics, in file order (first fact, first pattern first)."""
+
+    patterns: tuple[tuple[FactRule, re.Pattern[str], bool], ...]  # (fact, regex, runs on the text as written)
+    gate: Gate
+    # case-aware patterns: gated by their lower-cased form, except for a text with FOLD_UNSAFE characters
+    case_aware: frozenset[int]
+    anchors: tuple[Anchor | None, ...]  # per pattern: where its matches can start
 
 
 @dataclass(frozen=True)
@@ -114,7 +165,7 @@ class Matcher:
 
     detector: Detector
     clauses: ClauseIndex  # clauses of the lower-case regexes and of the fact patterns
-    facts: Mapping[tuple[str, ...], tuple[FactPlan, ...]]  # per set of topics: their facts, in file order
+    facts: Mapping[tuple[str, ...], FactIndex]  # per set of topics an item can have: their fact patterns
     severity_needs: tuple[frozenset[int], ...]  # per severity rule: the clause ids its pattern needs
 
 
@@ -320,23 +371,22 @@ def _build_matcher(
 ) -> Matcher:
     lower: dict[Clause, int] = {}
     detector = _build_detector(rules, raw, lang, lower)
-    plans = [
-        (
-            fact,
-            tuple(
-                (pattern, original, frozenset(_number_clause(lower, c) for c in clauses))
+    chosen = [fact for fact in facts if lang is None or lang in fact.langs]
+    by_topics: dict[tuple[str, ...], FactIndex] = {}
+    for n in range(1, len(TOPICS) + 1):
+        for topics in itertools.combinations(TOPICS, n):
+            entries = [
+                (fact, pattern, original, clauses)
+                for fact in chosen
+                if fact.topic in topics
                 for (pattern, original), clauses in zip(fact.patterns, fact.clauses, strict=True)
-            ),
-        )
-        for fact in facts
-        if lang is None or lang in fact.langs
-    ]
-    # per set of topics an item can have (in TOPICS order): its facts, in file order
-    by_topics = {
-        topics: tuple(plan for plan in plans if plan[0].topic in topics)
-        for n in range(1, len(TOPICS) + 1)
-        for topics in itertools.combinations(TOPICS, n)
-    }
+            ]
+            by_topics[topics] = FactIndex(
+                patterns=tuple((fact, pattern, original) for fact, pattern, original, _ in entries),
+                gate=Gate([[_number_clause(lower, c) for c in clauses] for _, _, _, clauses in entries]),
+                case_aware=frozenset(i for i, (_, _, original, _) in enumerate(entries) if original),
+                anchors=tuple(None if original else _anchor(pattern, lower) for _, pattern, original, _ in entries),
+            )
     severity_needs = tuple(
         frozenset(_number_clause(lower, c) for c in clauses_of(rule.pattern)) if rule.pattern else frozenset()
         for rule in severities
@@ -390,33 +440,32 @@ def _build_detector(
             if chosen:
                 sources += [(src, rule, layer, case_sensitive) for rule in chosen for src in raw[rule.id]]
                 layer += 1
-    by_clause: dict[int, set[int]] = {}
-    requires: dict[int, frozenset[int]] = {}
-    always: list[int] = []
-    original_needs: list[tuple[int, tuple[frozenset[str], ...]]] = []
-    for i, (src, _, _, original) in enumerate(sources):
-        clauses = clauses_of(re.compile(src), words=not original)
-        if original:
-            original_needs.append((i, tuple(texts for _, texts in clauses)))
-            continue
-        ids = [_number_clause(lower, c) for c in clauses]
-        if not ids:
-            always.append(i)
-            continue
-        by_clause.setdefault(ids[0], set()).add(i)
-        if len(ids) > 1:
-            requires[i] = frozenset(ids)
+    clause_ids: list[list[int]] = []
+    anchors: list[Anchor | None] = []
+    for src, _, _, original in sources:
+        # a case-sensitive regex runs on the text as written, but what its matches need, lower-cased,
+        # is in the lower-cased text: its clauses are those of the regex lower-cased
+        regex = re.compile(lower_regex(src) if original else src)
+        clause_ids.append([_number_clause(lower, c) for c in clauses_of(regex)])
+        anchors.append(None if original else _anchor(regex, lower))
     return Detector(
         entries=tuple((re.compile(_literal_first(src)), rule) for src, rule, _, _ in sources),
         layer=tuple(layer for _, _, layer, _ in sources),
         original=tuple(original for _, _, _, original in sources),
-        by_clause={c: frozenset(ids) for c, ids in by_clause.items()},
-        clause_ids=frozenset(by_clause),
-        requires=requires,
-        checked=frozenset(requires),
-        always=frozenset(always),
-        original_needs=tuple(original_needs),
+        gate=Gate(clause_ids),
+        anchors=tuple(anchors),
     )
+
+
+def _anchor(regex: re.Pattern[str], lower: dict[Clause, int]) -> Anchor | None:
+    """Where the matches of a lower-case regex can start (None: anywhere; see literals.start_literals)."""
+    starts = start_literals(regex)
+    if starts is None:
+        return None
+    by_clause: dict[int, list[str]] = {}
+    for text, clause in starts:
+        by_clause.setdefault(_number_clause(lower, clause), []).append(text)
+    return frozenset(by_clause), {c: tuple(texts) for c, texts in by_clause.items()}
 
 
 def lower_regex(source: str) -> str:
@@ -488,8 +537,60 @@ def _macros(table: Mapping[str, Any]) -> dict[str, str]:
             raise RulesError(f"macro {name}: must be a string regex")
         expanded = _expand(value, out, f"macro {name}")
         _compile(expanded, f"macro {name}")
-        out[name] = expanded
+        out[name] = by_first_char(expanded)
     return out
+
+
+_QUANTIFIER_START = frozenset("?*+{")
+
+
+def by_first_char(source: str) -> str:
+    """An alternation regrouped by first character: "iran|india|russia" -> "i(?:ran|ndia)|russia".
+
+    ``re`` tries every alternative at every position of the text, so a long list of names is slow;
+    grouped, it tries one per first character. The regex matches exactly as before: alternatives
+    that begin with different literal characters never match at the same position, and within a
+    group the order is kept. Unchanged unless every alternative begins with a letter or digit.
+    """
+    alternatives = _top_level_alternatives(source)
+    groups: dict[str, list[str]] = {}
+    for alternative in alternatives:
+        first = alternative[:1]
+        if not (first.isascii() and first.isalnum()) or alternative[1:2] in _QUANTIFIER_START:
+            return source
+        groups.setdefault(first, []).append(alternative[1:])
+    if len(groups) == len(alternatives) or any(len({k, k.swapcase()} & groups.keys()) > 1 for k in groups):
+        return source  # nothing to group, or groups that differ only by case (may meet under IGNORECASE)
+    return "|".join(
+        f"{first}(?:{'|'.join(rests)})" if len(rests) > 1 else first + rests[0] for first, rests in groups.items()
+    )
+
+
+def _top_level_alternatives(source: str) -> list[str]:
+    """``source`` split at the ``|`` that are outside groups and character classes."""
+    parts: list[str] = []
+    depth, start, i, in_class = 0, 0, 0, False
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if source[i + 1 : i + 2] == "]":
+                i += 1  # a literal ] first in the class
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+        i += 1
+    parts.append(source[start:])
+    return parts
 
 
 def _thresholds(value: Any) -> dict[str, float]:

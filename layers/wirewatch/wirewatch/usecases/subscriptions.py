@@ -41,6 +41,7 @@ class SubscriptionStorePort(Protocol):
 
 class SecretPort(Protocol):
     def put(self, name: str, value: str) -> None: ...
+    def delete(self, name: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,13 @@ class SubscriptionRequest:
     urgent_in_quiet_hours: bool = True
 
 
-def validate(request: SubscriptionRequest, *, allow_loopback_webhooks: bool) -> None:
-    """Raise ValidationError naming the first bad field."""
+def validate(request: SubscriptionRequest, *, allow_loopback_webhooks: bool, check_target: bool = True) -> None:
+    """Raise ValidationError naming the first bad field (check_target=False: only the preferences)."""
     if request.channel not in ("email", "slack"):
         raise ValidationError("channel", "must be email or slack")
-    if request.channel == "email" and not _EMAIL.match(request.target):
+    if check_target and request.channel == "email" and not _EMAIL.match(request.target):
         raise ValidationError("target", "not an email address")
-    if request.channel == "slack":
+    if check_target and request.channel == "slack":
         try:
             validate_webhook_url(request.target, allow_loopback=allow_loopback_webhooks)
         except InvalidWebhookUrl as exc:
@@ -143,19 +144,24 @@ def confirm(token: str, *, token_key: bytes, store: SubscriptionStorePort, now: 
     return sub
 
 
-def unsubscribe_by_token(token: str, *, token_key: bytes, store: SubscriptionStorePort, now: datetime) -> Subscription:
+def unsubscribe_by_token(
+    token: str, *, token_key: bytes, store: SubscriptionStorePort, secret_store: SecretPort, now: datetime
+) -> Subscription:
     """One-click unsubscribe; replaying the link changes nothing more."""
-    return unsubscribe(_from_token(token, "unsubscribe", token_key, store, now).id, store=store)
+    sub = _from_token(token, "unsubscribe", token_key, store, now)
+    return unsubscribe(sub.id, store=store, secret_store=secret_store)
 
 
-def unsubscribe(sub_id: str, *, store: SubscriptionStorePort) -> Subscription:
-    """Stop all messages to a subscription (kept for the ledger's sake)."""
+def unsubscribe(sub_id: str, *, store: SubscriptionStorePort, secret_store: SecretPort) -> Subscription:
+    """Stop all messages to a subscription; its record stays for the ledger's sake, a webhook secret goes."""
     sub = store.get_subscription(sub_id)
     if sub is None:
         raise NotFound(sub_id)
     if sub.status != "unsubscribed":
         sub = replace(sub, status="unsubscribed", next_digest_at=None)
         store.save_subscription(sub)
+        if sub.channel == "slack":
+            secret_store.delete(sub.target)
     return sub
 
 
