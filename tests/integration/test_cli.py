@@ -65,7 +65,7 @@ def test_poll_then_items_in_separate_processes_share_local_state(tmp_path: Path)
     assert second["new_items"] == 0
     assert {i["title"] for i in items} == {LAUNCH.title, SANCTIONS.title}
     assert [i["title"] for i in missile] == [LAUNCH.title]
-    assert {f["url"]: f["consecutive_failures"] for f in listed} == {
+    assert {f["url"]: f["health"]["consecutive_failures"] for f in listed} == {
         server.url("/wire.xml"): 0,
         server.url("/dead.xml"): 2,
     }

@@ -16,7 +16,8 @@ from typing import Any
 
 from wirewatch.config import ConfigError
 from wirewatch.feedlist import FeedListError, default_feeds, feed_id_for_url, parse_feed_list
-from wirewatch.models import TOPICS, Feed, Item, Story, Subscription
+from wirewatch.models import TOPICS, Feed, Story, Subscription
+from wirewatch.views import feed_view, item_view, subscription_view
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -103,7 +104,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         return 0
     feeds = repo.list_feeds()
     if args.json:
-        _print_json([_feed_dict(f) for f in feeds])
+        _print_json([feed_view(f) for f in feeds])
         return 0
     if not feeds:
         print("no feeds yet: `wirewatch feeds add URL` or `wirewatch poll --feeds FILE`")
@@ -118,33 +119,6 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     return 0
 
 
-def _feed_dict(feed: Feed) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(feed).items()}
-
-
-def item_dict(item: Item) -> dict[str, Any]:
-    """JSON view of an item."""
-    c = item.classification
-    return {
-        "id": item.id,
-        "title": item.title,
-        "link": item.link,
-        "source": item.source,
-        "published": item.published.isoformat(),
-        "first_seen": item.first_seen.isoformat(),
-        "topics": list(c.topics),
-        "severity": c.severity,
-        "severity_reason": c.severity_reason,
-        "scores": dict(c.scores),
-        "facts": dict(c.facts),
-        "evidence": [e.__dict__ for e in c.evidence],
-        "suppressed": item.suppressed,
-        "summary": item.summary,
-    }
-
-
 def cmd_items(args: argparse.Namespace) -> int:
     from wirewatch import runtime
 
@@ -153,7 +127,7 @@ def cmd_items(args: argparse.Namespace) -> int:
         now - parse_duration(args.since), now, topic=args.topic, limit=args.limit
     )
     if args.json:
-        _print_json([item_dict(i) for i in items])
+        _print_json([item_view(i) for i in items])
         return 0
     if not items:
         print(f"no relevant items in the last {args.since}")
@@ -203,12 +177,6 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _subscription_dict(sub: Subscription) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(sub).items()}
-
-
 def cmd_subscribe(args: argparse.Namespace) -> int:
     from wirewatch import runtime
     from wirewatch.usecases.subscriptions import SubscriptionRequest
@@ -232,7 +200,7 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     )
     sub = runtime.subscribe(request, datetime.now(UTC))
     if args.json:
-        _print_json(_subscription_dict(sub))
+        _print_json(subscription_view(sub))
     elif sub.status == "pending":
         print(f"{sub.id}: confirmation email sent to {sub.target}; nothing is sent before it is confirmed")
     else:
@@ -245,7 +213,7 @@ def cmd_subscriptions(args: argparse.Namespace) -> int:
 
     subs = runtime.repository().list_subscriptions()
     if args.json:
-        _print_json([_subscription_dict(s) for s in subs])
+        _print_json([subscription_view(s) for s in subs])
         return 0
     if not subs:
         print("no subscriptions: `wirewatch subscribe email ADDRESS` or `wirewatch subscribe slack WEBHOOK`")

@@ -31,7 +31,6 @@ from wirewatch.api.errors import (
     register_error_handlers,
 )
 from wirewatch.api.runs import start_run
-from wirewatch.api.views import delivery_view, feed_view, item_view, story_view, subscription_view
 from wirewatch.digest.selection import select_stories
 from wirewatch.digest.slack import slack_digest_messages
 from wirewatch.feedlist import default_feeds, feed_id_for_url
@@ -49,6 +48,7 @@ from wirewatch.usecases.subscriptions import (
     unsubscribe_by_token,
     validate,
 )
+from wirewatch.views import delivery_view, feed_view, item_view, story_view, subscription_view
 
 T = TypeVar("T")
 Handler = Callable[..., Response[str]]

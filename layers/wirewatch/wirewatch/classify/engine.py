@@ -192,7 +192,7 @@ def _extract_facts(index: FactIndex, text: str, low: str, satisfied: set[int]) -
     source_low = text if len(text) == len(low) else low
     candidates = index.gate.candidates(satisfied)
     if not low.isascii() and _FOLD_UNSAFE.search(low):
-        candidates |= index.case_aware  # their clauses may not hold in this lower-cased text
+        candidates = list(index.case_aware.union(candidates))  # their clauses may not hold in this lower-cased text
     patterns = index.patterns
     anchors = index.anchors
     for i in sorted(candidates):  # file order: for a scalar key the first fact that matches wins

@@ -89,13 +89,13 @@ class Gate:
     clauses hold; a regex without a clause always runs.
     """
 
-    __slots__ = ("_always", "_by_clause", "_checked", "_clause_ids", "_requires")
+    __slots__ = ("_always", "_by_clause", "_clause_ids")
 
     def __init__(self, clause_ids: Sequence[Sequence[int]]) -> None:
         """``clause_ids``: per regex, the ids of all its clauses, best first."""
-        by_clause: dict[int, set[int]] = {}
-        self._requires: dict[int, frozenset[int]] = {}  # regexes with more than one clause -> all of them
-        always: set[int] = set()
+        # clause -> (regex, its other clauses or None when it has none), one pass per held clause
+        by_clause: dict[int, list[tuple[int, frozenset[int] | None]]] = {}
+        always: list[int] = []
         # a clause that many regexes need is a topic's core word ("missile"), in most texts of the
         # topic: index each regex under its clause that the fewest regexes share (then the best one)
         sharing: dict[int, int] = {}
@@ -104,27 +104,25 @@ class Gate:
                 sharing[c] = sharing.get(c, 0) + 1
         for i, ids in enumerate(clause_ids):
             if not ids:
-                always.add(i)
+                always.append(i)
                 continue
             best = min(range(len(ids)), key=lambda k: (sharing[ids[k]], k))
-            by_clause.setdefault(ids[best], set()).add(i)
-            if len(ids) > 1:
-                self._requires[i] = frozenset(ids)
-        self._by_clause = {c: frozenset(ids) for c, ids in by_clause.items()}
+            others = frozenset(ids) - {ids[best]}
+            by_clause.setdefault(ids[best], []).append((i, others or None))
+        self._by_clause = {c: tuple(entries) for c, entries in by_clause.items()}
         self._clause_ids = frozenset(by_clause)
-        self._checked = frozenset(self._requires)
-        self._always = frozenset(always)
+        self._always = tuple(always)
 
-    def candidates(self, satisfied: set[int]) -> set[int]:
-        """The regexes whose every clause holds (the others cannot match)."""
-        candidates = set(self._always).union(
-            *map(self._by_clause.__getitem__, self._clause_ids.intersection(satisfied))
-        )
-        requires = self._requires
-        for i in self._checked.intersection(candidates):
-            if not requires[i] <= satisfied:
-                candidates.discard(i)
-        return candidates
+    def candidates(self, satisfied: set[int]) -> list[int]:
+        """The regexes whose every clause holds (the others cannot match), in no particular order."""
+        by_clause = self._by_clause
+        found = [
+            i
+            for clause in self._clause_ids.intersection(satisfied)
+            for i, others in by_clause[clause]
+            if others is None or others <= satisfied
+        ]
+        return [*self._always, *found] if self._always else found
 
 
 # the literals one of which every match of a regex starts with, by the id of the clause that must

@@ -1,4 +1,4 @@
-"""Domain records as API JSON (the shapes api/openapi.yaml documents)."""
+"""Domain records as JSON, for the API (the shapes api/openapi.yaml documents) and `wirewatch --json`."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def item_view(item: Item) -> dict[str, Any]:
         "topics": list(c.topics),
         "severity": c.severity,
         "severity_reason": c.severity_reason,
+        "scores": dict(c.scores),
         "facts": dict(c.facts),
         "evidence": [asdict(e) for e in c.evidence],
         "story_id": item.story_id,
