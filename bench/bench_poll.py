@@ -348,6 +348,65 @@ def emulator_peak_mb(state: Path) -> float:
     return kb / 1024
 
 
+class _MemoryStore:
+    """The poll use case's store port in a dict: what the pipeline costs without any AWS emulator."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, object] = {}
+        self.stories: dict[str, object] = {}
+
+    def existing_item_ids(self, item_ids: object) -> set[str]:
+        return {i for i in item_ids if i in self.items}  # type: ignore[attr-defined]
+
+    def put_item_if_new(self, item: object, expires_at: object) -> bool:
+        return self.items.setdefault(item.id, item) is item  # type: ignore[attr-defined]
+
+    def save_feeds(self, feeds: object) -> None:
+        pass
+
+    def stories_seen_between(self, since: object, until: object, limit: object = None) -> list[object]:
+        return list(self.stories.values())
+
+    def save_story(self, story: object, previous: object) -> None:
+        self.stories[story.id] = story  # type: ignore[attr-defined]
+
+
+def bench_pipeline(urls: Sequence[str], traffic: Traffic) -> list[Row]:
+    """The same poll use case in-process with an in-memory store: fetch, parse, classify, cluster."""
+    from wirewatch.classify import classify
+    from wirewatch.config import Settings
+    from wirewatch.feeds.fetch import FetchLimits, fetch_all_sync
+    from wirewatch.models import Feed
+    from wirewatch.usecases import poll
+
+    rows = []
+    for concurrency in (32, 100):
+        store = _MemoryStore()
+        settings = Settings(table_name="memory", allow_loopback=True, concurrency=concurrency)
+        limits = FetchLimits(concurrency=concurrency, allow_loopback=True)
+        feeds = [Feed(id=f"f{i}", url=u, name=f"f{i}") for i, u in enumerate(urls)]
+        traffic.reset()
+        start = time.perf_counter()
+        report = poll(
+            feeds,
+            store=store,
+            fetch=lambda fs, limits=limits: fetch_all_sync(fs, limits),
+            classify=classify,
+            settings=settings,
+            now=datetime.now(UTC),
+        )
+        wall = time.perf_counter() - start
+        rows.append(
+            Row(
+                f"poll pipeline, in-memory store, concurrency {concurrency}",
+                wall,
+                "",
+                f"no emulator: what wirewatch itself costs; new {report.new_items}, relevant {report.relevant_items}",
+            )
+        )
+    return rows
+
+
 def install_newsboat() -> str | None:
     """Path of newsboat, installing the Debian package once if needed; None when it cannot be had."""
     found = shutil.which("newsboat")
@@ -564,6 +623,7 @@ def main() -> None:
         steps: list[tuple[str, Callable[[], Row | list[Row]]]] = [
             ("raw concurrent fetch", lambda: bench_floor(urls, traffic)),
             ("wirewatch poll", lambda: bench_wirewatch(urls, urls_file, work, traffic)),
+            ("poll pipeline without the emulator", lambda: bench_pipeline(urls, traffic)),
             ("newsboat x2", lambda: bench_newsboat(urls, work, traffic)),
             ("rss2email", lambda: bench_rss2email(urls, work, traffic)),
             ("sequential feedparser (~31 s)", lambda: bench_sequential(urls, traffic)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -113,6 +114,11 @@ class _Server(ThreadingHTTPServer):
 def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def handle(self) -> None:
+            # A client that hangs up between requests on a kept-alive connection needs no answer.
+            with contextlib.suppress(ConnectionError, TimeoutError):
+                super().handle()
 
         def do_GET(self) -> None:
             request = Request(method="GET", path=self.path, headers={k.lower(): v for k, v in self.headers.items()})

@@ -16,6 +16,7 @@ Run it alone with ``python -m loopback.slack_catcher [--port N]`` to see what th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import threading
 from collections import defaultdict, deque
@@ -257,6 +258,11 @@ class _Server(ThreadingHTTPServer):
 def _make_handler(catcher: SlackCatcher) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def handle(self) -> None:
+            # A client that hangs up between requests on a kept-alive connection needs no answer.
+            with contextlib.suppress(ConnectionError, TimeoutError):
+                super().handle()
 
         def do_POST(self) -> None:
             self._serve("POST")

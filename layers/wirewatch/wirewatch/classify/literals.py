@@ -17,7 +17,7 @@ and the regex simply always runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from re import _constants as sre_c  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -38,6 +38,7 @@ _REPEATS = (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT)
 _MAX_SPELLINGS = 64
 _ASSERTS = (sre_c.ASSERT, sre_c.ASSERT_NOT)
 _MIN_PENDING_RUN = 2  # substrings with no longer run are tested on every text
+_SHORT_RUN = 3  # a run this long or shorter is likely a common word ("to", "the")
 
 
 def words_of(low: str) -> list[bytes]:
@@ -314,7 +315,8 @@ class ClauseIndex:
             for run in set(runs):
                 sharing[run] = sharing.get(run, 0) + 1
         by_run: dict[bytes, set[int]] = {}  # run -> clauses holding whenever the run is in a word
-        pending_by_run: dict[bytes, list[int]] = {}  # run -> substrings to confirm (index in _pending)
+        # run -> (how a word must hold it, index in _pending) of the substrings to confirm
+        pending_by_run: dict[bytes, list[tuple[int, int]]] = {}
         pending: list[tuple[str, frozenset[int]]] = []
         by_char: dict[str, list[tuple[str, frozenset[int]]]] = {}
         loose: list[tuple[str, frozenset[int]]] = []
@@ -343,12 +345,13 @@ class ClauseIndex:
                     char = min((c for c in text if not c.isascii()), key=lambda c: (char_sharing.get(c, 0), c))
                     by_char.setdefault(char, []).append((text, ids))
                 elif len(run) >= _MIN_PENDING_RUN:
-                    pending_by_run.setdefault(run.encode(), []).append(len(pending))
+                    filed, fit = _filing_run(text, lambda r: sharing[r] + (r.encode() in self._by_word))
+                    pending_by_run.setdefault(filed.encode(), []).append((fit, len(pending)))
                     pending.append((text, ids))
                 else:
                     loose.append((text, ids))
         self._by_run = {run: frozenset(ids) for run, ids in by_run.items()}
-        self._pending_by_run = {run: frozenset(ids) for run, ids in pending_by_run.items()}
+        self._pending_by_run = {run: tuple(entries) for run, entries in pending_by_run.items()}
         self._pending = tuple(pending)
         self._loose = tuple(loose)
         self._by_char = {char: tuple(entries) for char, entries in by_char.items()}
@@ -368,7 +371,7 @@ class ClauseIndex:
         if not memo.known.issuperset(words):
             memo = self._learn(words)
         present = memo.with_any.intersection(words)  # the few words that matter, without repeats
-        out: set[int] = set().union(*map(memo.ids.__getitem__, memo.with_ids.intersection(present)))
+        out: set[int] = set().union(*map(memo.ids.__getitem__, present))
         # a substring is tested only when some clause it would satisfy does not hold yet ("in" is
         # slow for short substrings; many are alternatives of a clause held already)
         for text, ids in set().union(*map(memo.pending.__getitem__, memo.with_pending.intersection(present))):
@@ -400,18 +403,57 @@ class ClauseIndex:
             pending: set[tuple[str, frozenset[int]]] = set()
             for run in runs:
                 ids.update(self._by_run.get(run, ()))
-                pending.update(self._pending[i] for i in self._pending_by_run.get(run, ()))
+                pending.update(
+                    self._pending[i] for fit, i in self._pending_by_run.get(run, ()) if _fits(word, run, fit)
+                )
             # the maps first: a thread that finds the word in a set must find it in the map too
-            if ids:
-                memo.ids[word] = frozenset(ids)
-                memo.with_ids.add(word)
             if pending:
                 memo.pending[word] = frozenset(pending)
                 memo.with_pending.add(word)
             if ids or pending:
+                memo.ids[word] = frozenset(ids)
                 memo.with_any.add(word)
             memo.known.add(word)
         return memo
+
+
+# how a word holding a run of a substring must hold it, from what surrounds the run in the substring
+_CONTAINS, _STARTS, _ENDS, _IS = 0, 1, 2, 3
+
+
+def _filing_run(text: str, sharing: Callable[[str], int]) -> tuple[str, int]:
+    """The run of [a-z0-9] of a substring under which to file it, and how a word must hold that run.
+
+    The run least shared with other literals (a topic's core word such as "missile" is in many, and
+    in most texts of the topic), then the most telling: a run with a non-alphanumeric character
+    after it in the substring ends a word of any text the substring is in ("co" of "co."), one with
+    such a character before it starts one ("korea" of "n.korea"): far fewer words than merely
+    contain it. Runs shorter than _MIN_PENDING_RUN are in most words of any text, and short words
+    ("to" of "ship-to-ship", "the") in most texts: only the last resort.
+    """
+    best: tuple[tuple[int, int, int], str, int] | None = None
+    for piece in _PIECE.finditer(text):
+        run = piece.group()
+        if len(run) < _MIN_PENDING_RUN:
+            continue
+        # _STARTS | _ENDS == _IS: a run with both ends bounded is a whole word
+        fit = (_STARTS if piece.start() > 0 else _CONTAINS) | (_ENDS if piece.end() < len(text) else _CONTAINS)
+        key = (len(run) <= _SHORT_RUN, sharing(run), -bin(fit).count("1"), -len(run))
+        if best is None or key < best[0]:
+            best = (key, run, fit)
+    assert best is not None  # only called for substrings with a run of _MIN_PENDING_RUN
+    return best[1], best[2]
+
+
+def _fits(word: bytes, run: bytes, fit: int) -> bool:
+    """Whether ``word`` (which contains ``run``) holds it as ``fit`` requires."""
+    if fit == _IS:
+        return word == run
+    if fit == _STARTS:
+        return word.startswith(run)
+    if fit == _ENDS:
+        return word.endswith(run)
+    return True
 
 
 class _WordMemo:
@@ -421,12 +463,11 @@ class _WordMemo:
     entries of a text's words is one C-speed set intersection.
     """
 
-    __slots__ = ("ids", "known", "pending", "with_any", "with_ids", "with_pending")
+    __slots__ = ("ids", "known", "pending", "with_any", "with_pending")
 
     def __init__(self) -> None:
         self.known: set[bytes] = set()
-        self.ids: dict[bytes, frozenset[int]] = {}
-        self.with_ids: set[bytes] = set()
+        self.ids: dict[bytes, frozenset[int]] = {}  # every word of with_any (most have some)
         self.pending: dict[bytes, frozenset[tuple[str, frozenset[int]]]] = {}  # substrings to confirm, their clauses
         self.with_pending: set[bytes] = set()
         self.with_any: set[bytes] = set()
