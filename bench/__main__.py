@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("bench_poll", "bench_classify", "bench_digest")
+MODULES = ("bench_poll", "bench_classify", "bench_digest", "bench_due")
 
 
 def main() -> None:
