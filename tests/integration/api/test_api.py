@@ -530,3 +530,10 @@ def test_one_click_unsubscribe_follows_rfc_8058(api: Api) -> None:
 def test_sample_one_click_event_with_a_forged_token_changes_nothing(api_env: dict[str, str]) -> None:
     reply = load_handler("api").handler(load_event("api_unsubscribe_one_click.json"), FakeLambdaContext())
     assert reply["statusCode"] == 400 and "not valid" in reply["body"]
+
+
+def test_a_run_whose_batches_never_finish_reads_as_expired(api: Api) -> None:
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    runtime.repository().create_run("run-stuck", ["a", "b"], 2, long_ago)
+    reply = api.get("/runs/run-stuck")
+    assert reply.status == 200 and reply.json()["status"] == "expired"

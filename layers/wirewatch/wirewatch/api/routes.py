@@ -201,7 +201,7 @@ def poll_now() -> Response[str]:
 @route("GET", "/runs/<run_id>")
 def get_run(run_id: str) -> Response[str]:
     requests.query(_event(), ())
-    run = runtime.repository().get_run(requests.path_id(run_id, "run_id"))
+    run = runtime.repository().get_run(requests.path_id(run_id, "run_id"), _now())
     if run is None:
         raise ResourceNotFound("not_found", f"no run {run_id!r}")
     return json_response(HTTPStatus.OK, run)

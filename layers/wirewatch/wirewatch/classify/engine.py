@@ -60,30 +60,31 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
     joined = f"{title}{_SEPARATOR}{summary}" if summary else title
     low = joined.lower()
     title_end = len(title)
+    # evidence quotes the text as written (lower-casing rarely changes length; then the lowered text)
+    shown = joined if len(joined) == len(low) else low
 
     # which regex prefilters hold, found once per item (see literals)
     matcher = rules.matcher(lang)
     satisfied = matcher.clauses.satisfied(low)
     detector = matcher.detector
     entries = detector.entries
-    layer_of = detector.layer
-    original = detector.original
+    steps = detector.steps
 
     # every match of every regex that can match, as (layer, start, entry, end)
     found: list[tuple[int, int, int, int]] = []
     append = found.append
-    anchors = detector.anchors
+    starts_of: dict[int, list[int]] = {}  # id of an (interned) anchor -> where its literals occur
     for i in detector.gate.candidates(satisfied):
-        layer = layer_of[i]
-        anchor = anchors[i]
+        regex, layer, anchor, original = steps[i]
         if anchor is None:
-            for match in entries[i][0].finditer(joined if original[i] else low):
-                append((layer, match.start(), i, match.end()))
+            for match in regex.finditer(joined if original else low):
+                start, end = match.span()
+                append((layer, start, i, end))
             continue
         # the same matches as finditer, tried only where one of the literals it starts with occurs
-        match_at = entries[i][0].match
+        match_at = regex.match
         taken_to = -1
-        for start in _occurrences(low, anchor, satisfied):
+        for start in _starts(starts_of, low, anchor, satisfied):
             if start >= taken_to:
                 found_here = match_at(low, start)
                 if found_here is not None:
@@ -112,12 +113,12 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
             continue
         seen.add(key)
         if rule.reject_context is not None and rule.reject_context.search(low):
-            evidence.append(Evidence(f"{rule.id}:rejected", rule.topic, _clip(_span(joined, low, start, end)), 0.0))
+            evidence.append(Evidence(f"{rule.id}:rejected", rule.topic, _clip(shown[start:end]), 0.0))
             continue
         if rule.context is not None and not rule.context.search(low):
             continue
         weight = rule.weight * factor if start < title_end else rule.weight
-        evidence.append(Evidence(rule.id, rule.topic, _clip(_span(joined, low, start, end)), weight))
+        evidence.append(Evidence(rule.id, rule.topic, _clip(shown[start:end]), weight))
         matched_ids.add(rule.id)
         if rule.topic == ENTITY_TOPIC:
             entity = True
@@ -141,16 +142,18 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
         )
         return Classification((), scores, "none", reason, tuple(evidence), {})
 
-    facts = _extract_facts(matcher.facts[topics], joined, low, satisfied)
+    facts = _extract_facts(matcher.facts[topics], joined, low, satisfied, starts_of)
     severity, reason = _severity(rules.severities, matcher.severity_needs, topics, facts, matched_ids, low, satisfied)
     return Classification(topics, scores, severity, reason, tuple(evidence), facts)
 
 
-def _anchored_matches(pattern: re.Pattern[str], low: str, anchor: Anchor, satisfied: set[int]) -> list[re.Match[str]]:
+def _anchored_matches(
+    pattern: re.Pattern[str], low: str, anchor: Anchor, satisfied: set[int], starts_of: dict[int, list[int]]
+) -> list[re.Match[str]]:
     """What ``pattern.finditer(low)`` finds, tried only where one of the literals it starts with occurs."""
     out: list[re.Match[str]] = []
     taken_to = -1
-    for start in _occurrences(low, anchor, satisfied):
+    for start in _starts(starts_of, low, anchor, satisfied):
         if start >= taken_to:
             match = pattern.match(low, start)
             if match is not None:
@@ -159,12 +162,20 @@ def _anchored_matches(pattern: re.Pattern[str], low: str, anchor: Anchor, satisf
     return out
 
 
+def _starts(starts_of: dict[int, list[int]], low: str, anchor: Anchor, satisfied: set[int]) -> list[int]:
+    """``_occurrences``, found once per item for each anchor (anchors are interned: see rules)."""
+    starts = starts_of.get(id(anchor))
+    if starts is None:
+        starts = starts_of[id(anchor)] = _occurrences(low, anchor, satisfied)
+    return starts
+
+
 def _occurrences(low: str, anchor: Anchor, satisfied: set[int]) -> list[int]:
     """Sorted positions in ``low`` of the anchor's literals (those whose clause holds)."""
-    clause_ids, literals = anchor
+    clause_ids, literals_of = anchor
     found: set[int] = set()
     for clause in clause_ids.intersection(satisfied):
-        for literal in literals[clause]:
+        for literal in literals_of[clause]:
             at = low.find(literal)
             while at >= 0:
                 found.add(at)
@@ -182,12 +193,9 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_EVIDENCE_TEXT else text[: _MAX_EVIDENCE_TEXT - 1] + "…"
 
 
-def _span(original: str, lowered: str, start: int, end: int) -> str:
-    """The matched text as written (lower-casing rarely changes length; then the lowered text)."""
-    return original[start:end] if len(original) == len(lowered) else lowered[start:end]
-
-
-def _extract_facts(index: FactIndex, text: str, low: str, satisfied: set[int]) -> dict[str, Any]:
+def _extract_facts(
+    index: FactIndex, text: str, low: str, satisfied: set[int], starts_of: dict[int, list[int]]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     source_low = text if len(text) == len(low) else low
     candidates = index.gate.candidates(satisfied)
@@ -204,7 +212,7 @@ def _extract_facts(index: FactIndex, text: str, low: str, satisfied: set[int]) -
         matches = (
             pattern.finditer(text if original else low)
             if anchor is None
-            else _anchored_matches(pattern, low, anchor, satisfied)
+            else _anchored_matches(pattern, low, anchor, satisfied, starts_of)
         )
         for match in matches:
             value = _fact_value(fact, match, text if original else source_low)

@@ -291,9 +291,10 @@ class ClauseIndex:
     distinct word of the text is mapped, once (memoised: news vocabulary repeats), to the clauses it
     satisfies by itself: its own entry as a whole word, and the substrings of only ``[a-z0-9]`` that
     it contains. A substring with other characters ("north korea", "sanctions-hit") is filed under
-    one of its runs (the one shared by the fewest substrings) and confirmed with ``in`` only when a
-    word holding that run is present. Substrings without such a run (Japanese, Korean) are filed
-    under one of their non-ASCII characters and only tested when the text has that character.
+    one of its runs (see ``_filing_run``) and confirmed with ``in`` only when a word holding that run
+    as the substring needs (containing, starting or ending with it, or being it) is present.
+    Substrings without such a run (Japanese, Korean) are filed under one of their non-ASCII
+    characters and only tested when the text has that character.
     """
 
     _MEMO_LIMIT = 200_000
@@ -368,13 +369,15 @@ class ClauseIndex:
         """Ids of the clauses that hold in the lower-cased text ``low``."""
         words = words_of(low)
         memo = self._memo
-        if not memo.known.issuperset(words):
+        try:
+            # every known word has an entry (mostly the empty set): one C-speed pass over the words
+            out: set[int] = set().union(*map(memo.ids.__getitem__, words))
+        except KeyError:  # a word not seen yet
             memo = self._learn(words)
-        present = memo.with_any.intersection(words)  # the few words that matter, without repeats
-        out: set[int] = set().union(*map(memo.ids.__getitem__, present))
+            out = set().union(*map(memo.ids.__getitem__, words))
         # a substring is tested only when some clause it would satisfy does not hold yet ("in" is
         # slow for short substrings; many are alternatives of a clause held already)
-        for text, ids in set().union(*map(memo.pending.__getitem__, memo.with_pending.intersection(present))):
+        for text, ids in set().union(*map(memo.pending.__getitem__, memo.with_pending.intersection(words))):
             if not ids <= out and text in low:
                 out |= ids
         for text, ids in self._loose:
@@ -390,10 +393,10 @@ class ClauseIndex:
     def _learn(self, words: list[bytes]) -> _WordMemo:
         """Memoise the words not seen yet; returns the memo holding all of ``words``."""
         memo = self._memo
-        if len(memo.known) >= self._MEMO_LIMIT:
+        if len(memo.ids) >= self._MEMO_LIMIT:
             # bounded memory: start afresh (a thread still reading the old memo keeps it intact)
             memo = self._memo = _WordMemo()
-        for word in set(words).difference(memo.known):
+        for word in set(words).difference(memo.ids):
             size = len(word)
             runs = {
                 word[i : i + n] for n, runs in self._runs_by_length if n <= size for i in range(size - n + 1)
@@ -406,19 +409,19 @@ class ClauseIndex:
                 pending.update(
                     self._pending[i] for fit, i in self._pending_by_run.get(run, ()) if _fits(word, run, fit)
                 )
-            # the maps first: a thread that finds the word in a set must find it in the map too
+            # pending first: a thread that finds the word in ``with_pending`` must find it in the map,
+            # and one that finds it in ``ids`` takes it as fully known
             if pending:
                 memo.pending[word] = frozenset(pending)
                 memo.with_pending.add(word)
-            if ids or pending:
-                memo.ids[word] = frozenset(ids)
-                memo.with_any.add(word)
-            memo.known.add(word)
+            memo.ids[word] = frozenset(ids) if ids else _NO_IDS
         return memo
 
 
 # how a word holding a run of a substring must hold it, from what surrounds the run in the substring
+# (flags: a run that both starts and ends a word is one)
 _CONTAINS, _STARTS, _ENDS, _IS = 0, 1, 2, 3
+_SELECTIVITY = {_CONTAINS: 0, _STARTS: 1, _ENDS: 1, _IS: 2}
 
 
 def _filing_run(text: str, sharing: Callable[[str], int]) -> tuple[str, int]:
@@ -431,14 +434,13 @@ def _filing_run(text: str, sharing: Callable[[str], int]) -> tuple[str, int]:
     contain it. Runs shorter than _MIN_PENDING_RUN are in most words of any text, and short words
     ("to" of "ship-to-ship", "the") in most texts: only the last resort.
     """
-    best: tuple[tuple[int, int, int], str, int] | None = None
+    best: tuple[tuple[bool, int, int, int], str, int] | None = None
     for piece in _PIECE.finditer(text):
         run = piece.group()
         if len(run) < _MIN_PENDING_RUN:
             continue
-        # _STARTS | _ENDS == _IS: a run with both ends bounded is a whole word
         fit = (_STARTS if piece.start() > 0 else _CONTAINS) | (_ENDS if piece.end() < len(text) else _CONTAINS)
-        key = (len(run) <= _SHORT_RUN, sharing(run), -bin(fit).count("1"), -len(run))
+        key = (len(run) <= _SHORT_RUN, sharing(run), -_SELECTIVITY[fit], -len(run))
         if best is None or key < best[0]:
             best = (key, run, fit)
     assert best is not None  # only called for substrings with a run of _MIN_PENDING_RUN
@@ -456,21 +458,22 @@ def _fits(word: bytes, run: bytes, fit: int) -> bool:
     return True
 
 
+_NO_IDS: frozenset[int] = frozenset()
+
+
 class _WordMemo:
     """Per distinct word: the clause ids it satisfies and the pending substrings it may complete.
 
-    Only words with some are kept in the maps (most words of a text have none), so finding the
-    entries of a text's words is one C-speed set intersection.
+    Every word seen has its clause ids (most have none); only words with pending substrings are in
+    ``pending`` (few are), so finding those of a text's words is one C-speed set intersection.
     """
 
-    __slots__ = ("ids", "known", "pending", "with_any", "with_pending")
+    __slots__ = ("ids", "pending", "with_pending")
 
     def __init__(self) -> None:
-        self.known: set[bytes] = set()
-        self.ids: dict[bytes, frozenset[int]] = {}  # every word of with_any (most have some)
+        self.ids: dict[bytes, frozenset[int]] = {}  # every word seen
         self.pending: dict[bytes, frozenset[tuple[str, frozenset[int]]]] = {}  # substrings to confirm, their clauses
         self.with_pending: set[bytes] = set()
-        self.with_any: set[bytes] = set()
 
 
 def start_literals(regex: re.Pattern[str]) -> list[tuple[str, Clause]] | None:

@@ -126,8 +126,10 @@ class Gate:
 
 
 # the literals one of which every match of a regex starts with, by the id of the clause that must
-# hold for each to be in the text: (those clause ids, clause id -> its literals)
+# hold for each to be in the text: (those clause ids, clause id -> its literals); equal anchors are
+# one object (see _anchor)
 Anchor = tuple[frozenset[int], Mapping[int, tuple[str, ...]]]
+_AnchorKey = tuple[tuple[int, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ class Detector:
     original: tuple[bool, ...]  # per entry: runs on the text as written
     gate: Gate
     anchors: tuple[Anchor | None, ...]  # per entry: where its matches can start (see literals.start_literals)
+    # per entry, what the scan needs of it in one tuple: (regex, layer, anchor, runs on the text as written)
+    steps: tuple[tuple[re.Pattern[str], int, Anchor | None, bool], ...]
 
 
 @dataclass(frozen=True)
@@ -368,7 +372,10 @@ def _build_matcher(
     lang: str | None,
 ) -> Matcher:
     lower: dict[Clause, int] = {}
-    detector = _build_detector(rules, raw, lang, lower)
+    # one object per distinct anchor: an item finds the starts of each once (many regexes open
+    # with the same list of names)
+    interned: dict[_AnchorKey, Anchor] = {}
+    detector = _build_detector(rules, raw, lang, lower, interned)
     chosen = [fact for fact in facts if lang is None or lang in fact.langs]
     by_topics: dict[tuple[str, ...], FactIndex] = {}
     for n in range(1, len(TOPICS) + 1):
@@ -383,7 +390,9 @@ def _build_matcher(
                 patterns=tuple((fact, pattern, original) for fact, pattern, original, _ in entries),
                 gate=Gate([[_number_clause(lower, c) for c in clauses] for _, _, _, clauses in entries]),
                 case_aware=frozenset(i for i, (_, _, original, _) in enumerate(entries) if original),
-                anchors=tuple(None if original else _anchor(pattern, lower) for _, pattern, original, _ in entries),
+                anchors=tuple(
+                    None if original else _anchor(pattern, lower, interned) for _, pattern, original, _ in entries
+                ),
             )
     severity_needs = tuple(
         frozenset(_number_clause(lower, c) for c in clauses_of(rule.pattern)) if rule.pattern else frozenset()
@@ -421,7 +430,11 @@ def _number_clause(numbered: dict[Clause, int], clause: Clause) -> int:
 
 
 def _build_detector(
-    rules: Sequence[Rule], raw: Mapping[str, tuple[str, ...]], lang: str | None, lower: dict[Clause, int]
+    rules: Sequence[Rule],
+    raw: Mapping[str, tuple[str, ...]],
+    lang: str | None,
+    lower: dict[Clause, int],
+    interned: dict[_AnchorKey, Anchor],
 ) -> Detector:
     """All scoring regexes in one index: a layer per topic (and one for its case-sensitive rules),
     negative rules first within a layer."""
@@ -445,17 +458,22 @@ def _build_detector(
         # is in the lower-cased text: its clauses are those of the regex lower-cased
         regex = re.compile(lower_regex(src) if original else src)
         clause_ids.append([_number_clause(lower, c) for c in clauses_of(regex)])
-        anchors.append(None if original else _anchor(regex, lower))
+        anchors.append(None if original else _anchor(regex, lower, interned))
+    entries = tuple((re.compile(_literal_first(src)), rule) for src, rule, _, _ in sources)
     return Detector(
-        entries=tuple((re.compile(_literal_first(src)), rule) for src, rule, _, _ in sources),
+        entries=entries,
         layer=tuple(layer for _, _, layer, _ in sources),
         original=tuple(original for _, _, _, original in sources),
         gate=Gate(clause_ids),
         anchors=tuple(anchors),
+        steps=tuple(
+            (regex, layer, anchor, original)
+            for (regex, _), (_, _, layer, original), anchor in zip(entries, sources, anchors, strict=True)
+        ),
     )
 
 
-def _anchor(regex: re.Pattern[str], lower: dict[Clause, int]) -> Anchor | None:
+def _anchor(regex: re.Pattern[str], lower: dict[Clause, int], interned: dict[_AnchorKey, Anchor]) -> Anchor | None:
     """Where the matches of a lower-case regex can start (None: anywhere; see literals.start_literals)."""
     starts = start_literals(regex)
     if starts is None:
@@ -463,7 +481,10 @@ def _anchor(regex: re.Pattern[str], lower: dict[Clause, int]) -> Anchor | None:
     by_clause: dict[int, list[str]] = {}
     for text, clause in starts:
         by_clause.setdefault(_number_clause(lower, clause), []).append(text)
-    return frozenset(by_clause), {c: tuple(texts) for c, texts in by_clause.items()}
+    key = tuple((c, tuple(texts)) for c, texts in by_clause.items())
+    if key not in interned:
+        interned[key] = (frozenset(by_clause), dict(key))
+    return interned[key]
 
 
 def lower_regex(source: str) -> str:

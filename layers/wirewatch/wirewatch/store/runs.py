@@ -14,13 +14,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from wirewatch.store.schema import TTL_ATTRIBUTE
-from wirewatch.store.table import StoreError, Table, encode, iso
+from wirewatch.store.table import StoreError, Table, encode, iso, parse_dt
 
 RUN_RETENTION = timedelta(days=30)
 RUN_COUNTERS = ("feeds", "fetched", "not_modified", "failed", "new_items", "relevant_items", "stories")
 # A run's record must stay well under DynamoDB's 400 KB item limit, whatever the feeds report.
 MAX_ERRORS_PER_BATCH = 25
 MAX_ERROR_CHARS = 300
+RUN_EXPIRY = timedelta(minutes=30)
 
 
 class RunStore(Table):
@@ -88,8 +89,12 @@ class RunStore(Table):
         fields = {"status": "failed", "error": error[:MAX_ERROR_CHARS], "updated_at": iso(now)}
         self._update(f"RUN#{run_id}", "RUN", fields)
 
-    def get_run(self, run_id: str) -> dict[str, Any] | None:
-        """A run as a plain record with its derived status, or None."""
+    def get_run(self, run_id: str, now: datetime) -> dict[str, Any] | None:
+        """A run as a plain record with its derived status, or None.
+
+        A run whose batches are still unfinished after RUN_EXPIRY will not finish: its messages went
+        to the poll DLQ (three receives of six minutes each), so it reads as expired.
+        """
         record = self._get(f"RUN#{run_id}", "RUN")
         if record is None:
             return None
@@ -98,6 +103,9 @@ class RunStore(Table):
         status = record.get("status", "queued")
         if status != "failed":
             status = "done" if done >= batches else "running" if done else "queued"
+        created = parse_dt(record.get("created_at"))
+        if status in ("queued", "running") and created and now - created > RUN_EXPIRY:
+            status = "expired"
         return {
             "id": record["id"],
             "status": status,
