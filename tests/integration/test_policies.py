@@ -100,10 +100,15 @@ def run_dispatch(recorded: set[str], monkeypatch: pytest.MonkeyPatch) -> None:
 def run_poll(recorded: set[str], monkeypatch: pytest.MonkeyPatch) -> None:
     with FeedServer() as server:
         server.route("/a.xml", body=rss([ICBM, LAUNCH]))
-        for fid in ("kyodo-en", "reuters-world"):
+        for fid in ("kyodo-en", "reuters-world", "yonhap-nk"):
             runtime.repository().add_feed(Feed(id=fid, url=server.url("/a.xml"), name=fid))
+        # one of the messages belongs to a run started by POST /poll, which the poll records
+        runtime.repository().create_run("run-policies", ["yonhap-nk"], 1, datetime.now(UTC))
+        event = load_event("poll_sqs.json")
+        event["Records"][1]["body"] = '{"feed_ids": ["yonhap-nk"], "run_id": "run-policies", "batch": 0}'
         recorded.clear()
-        load_handler("poll").handler(load_event("poll_sqs.json"), FakeLambdaContext())
+        load_handler("poll").handler(event, FakeLambdaContext())
+        assert runtime.repository().get_run("run-policies", datetime.now(UTC))["status"] == "done"  # type: ignore[index]
 
 
 def run_alert(recorded: set[str], monkeypatch: pytest.MonkeyPatch) -> None:
