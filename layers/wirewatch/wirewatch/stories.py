@@ -324,17 +324,24 @@ def _compare_facts(a: Mapping[str, Any], b: Mapping[str, Any], *, counts_may_dif
 
 
 def _merge_facts(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """First stated value wins; lists are unioned; a later `True` for over_japan wins."""
+    """Facts of a story after a newer report joins it.
+
+    Wire reports revise their first estimates (where the missile fell, its class, the flight time),
+    so the newer report's stated value wins; lists are unioned; `over_japan` once true stays true;
+    the story's event date is its own.
+    """
     merged = dict(base)
     for key, value in extra.items():
-        if key not in merged:
-            merged[key] = list(value) if isinstance(value, list | tuple) else value
-        elif key in _LIST_FACTS:
+        if key in _LIST_FACTS and key in merged:
             current = merged[key] if isinstance(merged[key], list | tuple) else [merged[key]]
             additions = value if isinstance(value, list | tuple) else [value]
             merged[key] = list(dict.fromkeys([*current, *additions]))
-        elif key == "over_japan" and value is True:
-            merged[key] = True
+        elif key == EVENT_DATE and key in merged:
+            continue
+        elif key == "over_japan" and merged.get(key) is True:
+            continue
+        else:
+            merged[key] = list(value) if isinstance(value, list | tuple) else value
     return merged
 
 

@@ -114,7 +114,7 @@ def test_a_count_revised_within_the_hour_joins() -> None:
     )
     story = one_story([KYODO_EN, revised])
 
-    assert story.facts["count"] == 1  # first stated wins; the revision is in the sources
+    assert story.facts["count"] == 2  # the newer report's revision wins; the first figure is in its source
 
 
 @pytest.mark.parametrize(
@@ -365,12 +365,22 @@ def test_a_less_severe_source_keeps_the_first_headline() -> None:
     assert story.headline == KYODO_EN.title
 
 
-def test_facts_are_merged_first_stated_wins_and_lists_union() -> None:
+def test_facts_are_merged_newest_stated_wins_and_lists_union() -> None:
     merged = stories_module._merge_facts(
-        {"count": 1, "targets": ["Ship A"], "over_japan": False},
-        {"count": 2, "targets": ["Ship A", "Bank B"], "over_japan": True, "apogee_km": 6000},
-    )
-    assert merged == {"count": 1, "targets": ["Ship A", "Bank B"], "over_japan": True, "apogee_km": 6000}
+        {"count": 1, "targets": ["Ship A"], "over_japan": False, "landed": "outside Japan's EEZ", "event_date": "d1"},
+        {"count": 2, "targets": ["Ship A", "Bank B"], "over_japan": True, "apogee_km": 6000,
+         "landed": "inside Japan's EEZ", "event_date": "d2"},
+    )  # fmt: skip
+    assert merged == {
+        "count": 2,
+        "targets": ["Ship A", "Bank B"],
+        "over_japan": True,
+        "landed": "inside Japan's EEZ",
+        "apogee_km": 6000,
+        "event_date": "d1",
+    }
+    # a later report that does not repeat "over Japan" does not take it back
+    assert stories_module._merge_facts({"over_japan": True}, {"over_japan": False}) == {"over_japan": True}
 
 
 def test_topics_are_unioned_with_the_family_first() -> None:
