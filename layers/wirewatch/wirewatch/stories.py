@@ -336,10 +336,8 @@ def _merge_facts(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str,
             current = merged[key] if isinstance(merged[key], list | tuple) else [merged[key]]
             additions = value if isinstance(value, list | tuple) else [value]
             merged[key] = list(dict.fromkeys([*current, *additions]))
-        elif key == EVENT_DATE and key in merged:
-            continue
-        elif key == "over_japan" and merged.get(key) is True:
-            continue
+        elif (key == EVENT_DATE and key in merged) or (key == "over_japan" and merged.get(key) is True):
+            continue  # the story keeps its own event date; "over Japan" once reported stays
         else:
             merged[key] = list(value) if isinstance(value, list | tuple) else value
     return merged
