@@ -17,7 +17,7 @@ from wirewatch.classify.rules import (
     SeverityRule,
     parse_count,
 )
-from wirewatch.models import TOPICS, Classification, Evidence, severity_rank
+from wirewatch.models import SEVERITIES, TOPICS, Classification, Evidence, severity_rank
 
 _TAG = re.compile(r"<[^>]{0,400}>")
 _SPACE = re.compile(r"\s+")
@@ -29,6 +29,7 @@ _FOLD: tuple[tuple[str, str], ...] = (
 _FOLD_UNSAFE = re.compile(f"[{FOLD_UNSAFE}]")
 _MAX_EVIDENCE_TEXT = 80
 _SEPARATOR = "\n.。\n"
+_RANK = {level: severity_rank(level) for level in SEVERITIES}  # severity_rank without a list search
 
 
 def clean_text(text: str) -> str:
@@ -65,7 +66,9 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
 
     # which regex prefilters hold, found once per item (see literals)
     matcher = rules.matcher(lang)
-    satisfied = matcher.clauses.satisfied(low)
+    # whether the item's own text is non-ASCII (the separator makes every joined text so)
+    non_ascii = not (title.isascii() and summary.isascii())
+    satisfied = matcher.clauses.satisfied(low, non_ascii)
     detector = matcher.detector
     entries = detector.entries
     steps = detector.steps
@@ -84,7 +87,11 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
         # the same matches as finditer, tried only where one of the literals it starts with occurs
         match_at = regex.match
         taken_to = -1
-        for start in _starts(starts_of, low, anchor, satisfied):
+        # _starts inlined: it runs for every anchored candidate of every item
+        starts = starts_of.get(id(anchor))
+        if starts is None:
+            starts = starts_of[id(anchor)] = _occurrences(low, anchor, satisfied)
+        for start in starts:
             if start >= taken_to:
                 found_here = match_at(low, start)
                 if found_here is not None:
@@ -108,22 +115,28 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
             continue
         taken_to = end
         rule = entries[i][1]
-        key = (rule.id, start < title_end)
+        rule_id = rule.id
+        in_title = start < title_end
+        key = (rule_id, in_title)
         if key in seen:
             continue
         seen.add(key)
+        topic = rule.topic
         if rule.reject_context is not None and rule.reject_context.search(low):
-            evidence.append(Evidence(f"{rule.id}:rejected", rule.topic, _clip(shown[start:end]), 0.0))
+            evidence.append(Evidence(f"{rule_id}:rejected", topic, _clip(shown[start:end]), 0.0))
             continue
         if rule.context is not None and not rule.context.search(low):
             continue
-        weight = rule.weight * factor if start < title_end else rule.weight
-        evidence.append(Evidence(rule.id, rule.topic, _clip(shown[start:end]), weight))
-        matched_ids.add(rule.id)
-        if rule.topic == ENTITY_TOPIC:
+        weight = rule.weight * factor if in_title else rule.weight
+        text = shown[start:end].strip()  # _clip, inlined: this runs for most matches
+        if len(text) > _MAX_EVIDENCE_TEXT:
+            text = text[: _MAX_EVIDENCE_TEXT - 1] + "…"
+        evidence.append(Evidence(rule_id, topic, text, weight))
+        matched_ids.add(rule_id)
+        if topic == ENTITY_TOPIC:
             entity = True
         else:
-            scores[rule.topic] += weight
+            scores[topic] += weight
 
     scores = {t: round(s, 2) for t, s in scores.items()}
     topics: tuple[str, ...] = ()
@@ -142,7 +155,7 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
         )
         return Classification((), scores, "none", reason, tuple(evidence), {})
 
-    facts = _extract_facts(matcher.facts[topics], joined, low, satisfied, starts_of)
+    facts = _extract_facts(matcher.facts[topics], joined, low, satisfied, starts_of, non_ascii)
     severity, reason = _severity(rules.severities, matcher.severity_needs, topics, facts, matched_ids, low, satisfied)
     return Classification(topics, scores, severity, reason, tuple(evidence), facts)
 
@@ -194,12 +207,17 @@ def _clip(text: str) -> str:
 
 
 def _extract_facts(
-    index: FactIndex, text: str, low: str, satisfied: set[int], starts_of: dict[int, list[int]]
+    index: FactIndex,
+    text: str,
+    low: str,
+    satisfied: set[int],
+    starts_of: dict[int, list[int]],
+    non_ascii: bool,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     source_low = text if len(text) == len(low) else low
     candidates = index.gate.candidates(satisfied)
-    if not low.isascii() and _FOLD_UNSAFE.search(low):
+    if non_ascii and _FOLD_UNSAFE.search(low):
         candidates = list(index.case_aware.union(candidates))  # their clauses may not hold in this lower-cased text
     patterns = index.patterns
     anchors = index.anchors
@@ -254,10 +272,12 @@ def _severity(
     satisfied: set[int],
 ) -> tuple[str, str]:
     best: tuple[str, str] | None = None
+    best_rank = -1
     for rule, needed in zip(severities, needs, strict=True):
         if rule.topic not in topics:
             continue
-        if best is not None and severity_rank(rule.level) <= severity_rank(best[0]):
+        rank = _RANK[rule.level]
+        if rank <= best_rank:
             continue
         if rule.rules and not (rule.rules & matched):
             continue
@@ -266,6 +286,7 @@ def _severity(
         if rule.pattern is not None and not (needed <= satisfied and _affirmed(rule.pattern, rule.negation, text)):
             continue
         best = (rule.level, rule.reason.format_map(_Defaulting(facts)))
+        best_rank = rank
     return best or ("normal", "relevant item with no launch, resolution or designation event")
 
 

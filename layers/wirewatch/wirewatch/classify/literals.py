@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from operator import itemgetter
 from re import _constants as sre_c  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -39,6 +40,7 @@ _MAX_SPELLINGS = 64
 _ASSERTS = (sre_c.ASSERT, sre_c.ASSERT_NOT)
 _MIN_PENDING_RUN = 2  # substrings with no longer run are tested on every text
 _SHORT_RUN = 3  # a run this long or shorter is likely a common word ("to", "the")
+_MIN_SHARED = 4  # a shared prefix or suffix of spellings shorter than this is in too many texts
 
 
 def words_of(low: str) -> list[bytes]:
@@ -171,13 +173,32 @@ def _spelled_clauses(spellings: list[str], left: bool, right: bool, words: bool)
             if whole != [text]:  # the words may be common ("to" in "ship-to-ship"): need the text too
                 clauses.append((frozenset(), frozenset({text})))
             return clauses
+    # what every spelling starts or ends with is needed by itself ("sanctioned " of "sanctioned
+    # (?:by|under) ..."), and is often rarer than the best word of each spelling ("by", "under")
+    shared: list[Clause] = []
+    if len(distinct) > 1:
+        prefix = _common_prefix(distinct)
+        if len(prefix.strip()) >= _MIN_SHARED:
+            shared += _spelled_clauses([prefix], left, False, words)
+        suffix = _common_prefix([text[::-1] for text in distinct])[::-1]
+        if len(suffix.strip()) >= _MIN_SHARED:
+            shared += _spelled_clauses([suffix], False, right, words)
     found: list[Clause] = []
     for text in distinct:
         clause = _literal_clause(text, left, right, words)
         if clause is None:
-            return []  # this spelling needs nothing we can look for
+            return shared  # this spelling needs nothing more we can look for
         found.append(clause)
-    return [union(found)]
+    return [union(found), *shared]
+
+
+def _common_prefix(texts: list[str]) -> str:
+    """The longest string all of ``texts`` start with (that of the first and last in sort order)."""
+    first, last = min(texts), max(texts)
+    for i, char in enumerate(first):
+        if char != last[i]:
+            return first[:i]
+    return first
 
 
 def _literal_clause(text: str, left: bool, right: bool, words: bool) -> Clause | None:
@@ -365,25 +386,37 @@ class ClauseIndex:
         self._runs_by_length = tuple(sorted((n, frozenset(runs)) for n, runs in lengths.items()))
         self._memo = _WordMemo()
 
-    def satisfied(self, low: str) -> set[int]:
-        """Ids of the clauses that hold in the lower-cased text ``low``."""
+    def satisfied(self, low: str, non_ascii: bool | None = None) -> set[int]:
+        """Ids of the clauses that hold in the lower-cased text ``low``.
+
+        ``non_ascii``: whether ``low`` has non-ASCII characters besides ones no literal holds (the
+        engine's separator), when the caller knows it; None: found here.
+        """
         words = words_of(low)
         memo = self._memo
+        # every known word has an entry (mostly the empty set): one C-speed pass over the words
+        # (itemgetter fetches them all in one call; with the empty word, known to all memos, it
+        # always has two or more items and so returns a tuple)
+        fetch = itemgetter(b"", *words)
         try:
-            # every known word has an entry (mostly the empty set): one C-speed pass over the words
-            out: set[int] = set().union(*map(memo.ids.__getitem__, words))
+            out: set[int] = set().union(*fetch(memo.ids))
         except KeyError:  # a word not seen yet
             memo = self._learn(words)
-            out = set().union(*map(memo.ids.__getitem__, words))
+            out = set().union(*fetch(memo.ids))
         # a substring is tested only when some clause it would satisfy does not hold yet ("in" is
-        # slow for short substrings; many are alternatives of a clause held already)
-        for text, ids in set().union(*map(memo.pending.__getitem__, memo.with_pending.intersection(words))):
+        # slow for short substrings; many are alternatives of a clause held already); they are found
+        # by index: a set of ints is cheaper to build than one of (text, ids) tuples
+        pending = self._pending
+        for k in set().union(*map(memo.pending.__getitem__, memo.with_pending.intersection(words))):
+            text, ids = pending[k]
             if not ids <= out and text in low:
                 out |= ids
         for text, ids in self._loose:
             if not ids <= out and text in low:
                 out |= ids
-        if not low.isascii() and self._char_probe.search(low):
+        if non_ascii is None:
+            non_ascii = not low.isascii()
+        if non_ascii and self._char_probe.search(low):
             for char in self._chars.intersection(low):
                 for text, ids in self._by_char[char]:
                     if not ids <= out and text in low:
@@ -403,12 +436,10 @@ class ClauseIndex:
                 if word[i : i + n] in runs
             }  # fmt: skip
             ids = set(self._by_word.get(word, ()))
-            pending: set[tuple[str, frozenset[int]]] = set()
+            pending: set[int] = set()
             for run in runs:
                 ids.update(self._by_run.get(run, ()))
-                pending.update(
-                    self._pending[i] for fit, i in self._pending_by_run.get(run, ()) if _fits(word, run, fit)
-                )
+                pending.update(i for fit, i in self._pending_by_run.get(run, ()) if _fits(word, run, fit))
             # pending first: a thread that finds the word in ``with_pending`` must find it in the map,
             # and one that finds it in ``ids`` takes it as fully known
             if pending:
@@ -471,8 +502,8 @@ class _WordMemo:
     __slots__ = ("ids", "pending", "with_pending")
 
     def __init__(self) -> None:
-        self.ids: dict[bytes, frozenset[int]] = {}  # every word seen
-        self.pending: dict[bytes, frozenset[tuple[str, frozenset[int]]]] = {}  # substrings to confirm, their clauses
+        self.ids: dict[bytes, frozenset[int]] = {b"": _NO_IDS}  # every word seen (and the empty one)
+        self.pending: dict[bytes, frozenset[int]] = {}  # substrings to confirm (indexes in ClauseIndex._pending)
         self.with_pending: set[bytes] = set()
 
 
