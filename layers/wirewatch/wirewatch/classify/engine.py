@@ -285,7 +285,7 @@ def _severity(
             continue
         if rule.pattern is not None and not (needed <= satisfied and _affirmed(rule.pattern, rule.negation, text)):
             continue
-        best = (rule.level, rule.reason.format_map(_Defaulting(facts)))
+        best = (rule.level, _reason(rule.reason, facts))
         best_rank = rank
     return best or ("normal", "relevant item with no launch, resolution or designation event")
 
@@ -302,7 +302,15 @@ def _affirmed(pattern: re.Pattern[str], negation: re.Pattern[str] | None, text: 
 
 
 class _Defaulting(dict[str, Any]):
-    """format_map helper: a missing fact renders as '?' instead of raising."""
+    """format_map helper: a fact the text did not state renders as nothing instead of raising."""
 
     def __missing__(self, key: str) -> str:
-        return "?"
+        return ""
+
+
+_EMPTY_PARENS = re.compile(r"\s*\(\s*\)")
+
+
+def _reason(template: str, facts: dict[str, Any]) -> str:
+    """A severity reason with its facts filled in: "ICBM launch (Hwasong-18)", or "ICBM launch" unnamed."""
+    return _EMPTY_PARENS.sub("", template.format_map(_Defaulting(facts))).strip()
