@@ -145,3 +145,11 @@ def test_classify_package_imports_no_io_or_aws_modules() -> None:
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] not in FORBIDDEN, f"{path.name} imports {name}"
+
+
+def test_severity_reason_names_the_missile_only_when_the_text_does() -> None:
+    named = classify("North Korea test-fires Hwasong-18 ICBM", "")
+    unnamed = classify("North Korea fires ICBM into the sea", "")
+    assert named.severity == unnamed.severity == "urgent"
+    assert "Hwasong-18" in named.severity_reason
+    assert unnamed.severity_reason == "ICBM launch"
