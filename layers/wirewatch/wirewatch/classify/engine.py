@@ -27,6 +27,10 @@ _FOLD: tuple[tuple[str, str], ...] = (
     ("\u2010", "-"), ("\u2011", "-"), ("\u3000", " "), ("\uff0c", "\u3001"),
 )  # fmt: skip
 _FOLD_UNSAFE = re.compile(f"[{FOLD_UNSAFE}]")
+# Japanese wire copy writes Latin letters and digits full width ("ＩＣＢＭ", "ＥＥＺ", "２発"): rules are written
+# once, in ASCII, so those become ASCII before matching.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
+_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _MAX_EVIDENCE_TEXT = 80
 _SEPARATOR = "\n.。\n"
 _RANK = {level: severity_rank(level) for level in SEVERITIES}  # severity_rank without a list search
@@ -42,6 +46,8 @@ def clean_text(text: str) -> str:
         for char, folded in _FOLD:
             if char in text:
                 text = text.replace(char, folded)
+        if _FULL_WIDTH.search(text):
+            text = text.translate(_TO_ASCII)
     if "  " in text or "\n" in text or "\t" in text or "\r" in text:
         text = _SPACE.sub(" ", text)
     return text.strip()

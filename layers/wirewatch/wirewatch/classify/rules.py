@@ -257,6 +257,9 @@ def compile_rules(data: Mapping[str, Any], source: str = "<memory>") -> Rules:
     return compiled
 
 
+_CJK_LANGS = frozenset({"ja", "ko"})
+
+
 def _rule(entry: Any, macros: Mapping[str, str], seen: set[str]) -> tuple[Rule, tuple[str, ...]]:
     rid = _rule_id(entry, "rule", seen)
     _check_keys(entry, _RULE_KEYS, rid)
@@ -273,7 +276,11 @@ def _rule(entry: Any, macros: Mapping[str, str], seen: set[str]) -> tuple[Rule, 
     patterns = [_expand(p, macros, rid) for p in _strings(entry.get("patterns", []), rid, "patterns")]
     if not terms and not patterns:
         raise RulesError(f"rule {rid}: needs at least one of terms or patterns")
-    sources = [_term_regex(t) for t in terms] + patterns
+    langs = _langs(entry.get("lang"), rid)
+    # In Japanese and Korean text a Latin term ("ICBM", "EEZ") sits right against kana or hangul, which
+    # are word characters too: word boundaries would never hold there.
+    bounded = not langs <= _CJK_LANGS
+    sources = [_term_regex(t, bounded) for t in terms] + patterns
     if not case_sensitive:
         sources = [lower_regex(src) for src in sources]
     for src in sources:
@@ -282,7 +289,7 @@ def _rule(entry: Any, macros: Mapping[str, str], seen: set[str]) -> tuple[Rule, 
         id=rid,
         topic=topic,
         weight=weight,
-        langs=_langs(entry.get("lang"), rid),
+        langs=langs,
         context=_optional_regex(entry.get("context"), macros, rid, "context"),
         reject_context=_optional_regex(entry.get("reject_context"), macros, rid, "reject_context"),
         case_sensitive=case_sensitive,
@@ -531,9 +538,11 @@ def _fact_clauses(source: str, regex: re.Pattern[str], original: bool) -> list[C
     return clauses_of(relaxed)
 
 
-def _term_regex(term: str) -> str:
+def _term_regex(term: str, bounded: bool = True) -> str:
     escaped = re.escape(term.strip())
     escaped = re.sub(r"(?:\\ )+", r"[\\s-]+", escaped)
+    if not bounded:
+        return escaped
     head = r"\b" if term[:1].isascii() and term[:1].isalnum() else ""
     tail = r"(?!\w)" if term[-1:].isascii() and (term[-1:].isalnum() or term[-1:] == ".") else ""
     return f"{head}{escaped}{tail}"
