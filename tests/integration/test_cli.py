@@ -58,6 +58,7 @@ def test_poll_then_items_in_separate_processes_share_local_state(tmp_path: Path)
         items = as_json(wirewatch("items", "--since", "24h", "--json", state=state))
         missile = as_json(wirewatch("items", "--topic", "missile", "--json", state=state))
         listed = as_json(wirewatch("feeds", "--json", state=state))
+        dry_run = wirewatch("reclassify", "--since", "1d", "--dry-run", state=state)
 
     assert first["feeds"] == 2 and first["fetched"] == 1 and first["failed"] == 1
     assert first["new_items"] == 3 and first["relevant_items"] == 2
@@ -65,6 +66,9 @@ def test_poll_then_items_in_separate_processes_share_local_state(tmp_path: Path)
     assert second["new_items"] == 0
     assert {i["title"] for i in items} == {LAUNCH.title, SANCTIONS.title}
     assert [i["title"] for i in missile] == [LAUNCH.title]
+    # the current rules made these items, so re-running them changes nothing
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert "examined 3 items since 1d: 0 new matches, 0 dropped matches; dry run, nothing written" in dry_run.stdout
     assert {f["url"]: f["health"]["consecutive_failures"] for f in listed} == {
         server.url("/wire.xml"): 0,
         server.url("/dead.xml"): 2,
