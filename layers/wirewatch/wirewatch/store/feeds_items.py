@@ -18,7 +18,7 @@ from typing import Any
 
 from wirewatch.models import Classification, Evidence, Feed, Item
 from wirewatch.store.schema import GSI1, GSI2, TTL_ATTRIBUTE
-from wirewatch.store.table import Table, encode, iso, month, months_desc, parse_dt
+from wirewatch.store.table import Table, iso, month, months_desc, parse_dt
 
 
 def feed_to_record(feed: Feed) -> dict[str, Any]:
@@ -157,10 +157,6 @@ class FeedItemStore(Table):
         found = self.get_feeds([feed_id])
         return found[0] if found else None
 
-    def save_feed(self, feed: Feed) -> None:
-        """Write a feed's whole record (config and fetch state)."""
-        self._call("put_item", TableName=self._table, Item=encode(feed_to_record(feed)))
-
     def save_feeds(self, feeds: Sequence[Feed]) -> None:
         """Write many feeds' records (fetch state after a poll), 25 a request."""
         self._batch_put([feed_to_record(f) for f in feeds])
@@ -183,11 +179,6 @@ class FeedItemStore(Table):
     def put_item_if_new(self, item: Item, expires_at: datetime) -> bool:
         """Store an item unless it exists (one conditional put); True when stored."""
         return self._put_if_absent(item_to_record(item, expires_at))
-
-    def get_item(self, item_id: str) -> Item | None:
-        """One item, or None."""
-        found = self._batch_get([{"pk": f"ITEM#{item_id}", "sk": "ITEM"}])
-        return item_from_record(found[0]) if found else None
 
     def relevant_items(
         self, since: datetime, until: datetime, *, topic: str | None = None, limit: int | None = None
