@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.unit.digest.builders import NOW, story, subscription
-from wirewatch.digest.selection import digest_window, in_quiet_hours, select_stories, should_alert
+from wirewatch.digest.selection import in_quiet_hours, next_digest_due, select_stories, should_alert
 
 SINCE = NOW - timedelta(days=1)
 
@@ -56,52 +56,22 @@ def test_select_never_includes_irrelevant_stories_even_at_minimum_none() -> None
 # ------------------------------------------------------------------------------------------ windows
 
 
-def test_hourly_digest_is_due_when_never_sent() -> None:
+def test_hourly_digests_fall_due_on_the_next_full_hour() -> None:
     sub = subscription(cadence="hourly")
-    assert digest_window(sub, NOW) == (NOW - timedelta(hours=1), NOW)
+    assert next_digest_due(sub, utc(2025, 7, 9, 9, 0) + timedelta(seconds=5)) == utc(2025, 7, 9, 10, 0)
+    assert next_digest_due(sub, utc(2025, 7, 9, 9, 59)) == utc(2025, 7, 9, 10, 0)
 
 
-def test_hourly_digest_waits_an_hour_but_tolerates_a_late_last_run() -> None:
-    last = NOW - timedelta(minutes=30)
-    assert digest_window(subscription(cadence="hourly", last_digest_at=last), NOW) is None
-    # Last run landed a few seconds after the hour; this tick lands a few seconds before it.
-    jittered = NOW - timedelta(minutes=59, seconds=55)
-    assert digest_window(subscription(cadence="hourly", last_digest_at=jittered), NOW) == (jittered, NOW)
-
-
-@pytest.mark.parametrize("status", ["pending", "unsubscribed", "failing"])
-def test_no_digest_for_inactive_subscriptions(status: str) -> None:
-    assert digest_window(subscription(cadence="hourly", status=status), NOW) is None
-
-
-def test_immediate_subscriptions_never_get_a_digest() -> None:
-    assert digest_window(subscription(cadence="immediate"), NOW) is None
-
-
-def test_daily_tokyo_digest_is_due_once_eight_local_has_passed() -> None:
-    yesterday_8 = utc(2025, 7, 8, 23, 0)  # 08:00 JST on 9 July
-    sub = subscription(daily_at="08:00", last_digest_at=yesterday_8)
-
-    assert digest_window(sub, utc(2025, 7, 9, 22, 59)) is None  # 07:59 JST on 10 July
-    assert digest_window(sub, utc(2025, 7, 9, 23, 0)) == (yesterday_8, utc(2025, 7, 9, 23, 0))
-    sent = subscription(daily_at="08:00", last_digest_at=utc(2025, 7, 9, 23, 2))
-    assert digest_window(sent, utc(2025, 7, 10, 2, 0)) is None
-
-
-def test_daily_digest_catches_up_a_missed_day_before_todays_slot() -> None:
-    last = utc(2025, 7, 7, 23, 0)
-    sub = subscription(daily_at="08:00", last_digest_at=last)
-    # 06:00 JST on 10 July: the 9 July slot was missed.
-    assert digest_window(sub, utc(2025, 7, 9, 21, 0)) == (last, utc(2025, 7, 9, 21, 0))
+def test_daily_tokyo_digest_is_due_at_eight_local() -> None:
+    sub = subscription(daily_at="08:00")  # Asia/Tokyo
+    assert next_digest_due(sub, utc(2025, 7, 9, 22, 59)) == utc(2025, 7, 9, 23, 0)  # 07:59 → 08:00 JST
+    # a digest sent at 08:00 makes the next one tomorrow's, not today's again
+    assert next_digest_due(sub, utc(2025, 7, 9, 23, 0)) == utc(2025, 7, 10, 23, 0)
 
 
 def test_new_daily_subscription_waits_for_its_first_slot() -> None:
     created = utc(2025, 7, 9, 1, 0)  # 10:00 JST, after that day's slot
-    sub = subscription(daily_at="08:00", created_at=created)
-
-    assert digest_window(sub, utc(2025, 7, 9, 12, 0)) is None
-    due = digest_window(sub, utc(2025, 7, 9, 23, 30))
-    assert due == (utc(2025, 7, 8, 23, 0), utc(2025, 7, 9, 23, 30))
+    assert next_digest_due(subscription(daily_at="08:00"), created) == utc(2025, 7, 9, 23, 0)
 
 
 @pytest.mark.parametrize(
@@ -112,26 +82,23 @@ def test_new_daily_subscription_waits_for_its_first_slot() -> None:
     ],
 )
 def test_daily_new_york_digest_follows_local_time_across_dst(day_before: datetime, slot_utc: datetime) -> None:
-    sub = subscription(timezone="America/New_York", daily_at="08:00", last_digest_at=day_before)
-
-    assert digest_window(sub, slot_utc - timedelta(minutes=1)) is None
-    assert digest_window(sub, slot_utc) == (day_before, slot_utc)
+    sub = subscription(timezone="America/New_York", daily_at="08:00")
+    assert next_digest_due(sub, day_before) == slot_utc
 
 
 def test_daily_slot_in_a_skipped_dst_hour_still_fires_once() -> None:
-    # 02:30 does not exist in New York on 9 March 2025; the digest goes out at 03:30 EDT.
-    sub = subscription(timezone="America/New_York", daily_at="02:30", last_digest_at=utc(2025, 3, 8, 7, 30))
-    assert digest_window(sub, utc(2025, 3, 9, 7, 29)) is None
-    window = digest_window(sub, utc(2025, 3, 9, 7, 30))
-    assert window is not None
-    assert digest_window(subscription(**{**sub.__dict__, "last_digest_at": window[1]}), utc(2025, 3, 9, 9)) is None
+    # 02:30 does not exist in New York on 9 March 2025; the digest goes out at 03:30 EDT, then next day.
+    sub = subscription(timezone="America/New_York", daily_at="02:30")
+    slot = next_digest_due(sub, utc(2025, 3, 8, 7, 30))
+    assert slot == utc(2025, 3, 9, 7, 30)
+    assert next_digest_due(sub, slot) == utc(2025, 3, 10, 6, 30)
 
 
 def test_bad_time_zone_or_clock_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="time zone"):
-        digest_window(subscription(timezone="Mars/Olympus"), NOW)
+        next_digest_due(subscription(timezone="Mars/Olympus"), NOW)
     with pytest.raises(ValueError, match="HH:MM"):
-        digest_window(subscription(daily_at="8am"), NOW)
+        next_digest_due(subscription(daily_at="8am"), NOW)
 
 
 # ------------------------------------------------------------------------------------------ quiet hours

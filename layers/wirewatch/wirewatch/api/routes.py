@@ -31,7 +31,7 @@ from wirewatch.api.errors import (
     register_error_handlers,
 )
 from wirewatch.api.runs import start_run
-from wirewatch.digest.selection import select_stories
+from wirewatch.digest.selection import next_digest_due, select_stories
 from wirewatch.digest.slack import slack_digest_messages
 from wirewatch.feedlist import default_feeds, feed_id_for_url
 from wirewatch.feeds import ssrf
@@ -40,7 +40,7 @@ from wirewatch.store.pages import Page, PageFilter, Position
 from wirewatch.tokens import InvalidToken, verify_token
 from wirewatch.usecases import due_feeds, seed_feeds
 from wirewatch.usecases.delivery import EmailMessage
-from wirewatch.usecases.digests import next_digest_due, send_digest
+from wirewatch.usecases.digests import send_digest
 from wirewatch.usecases.subscriptions import (
     SubscriptionRequest,
     confirm,

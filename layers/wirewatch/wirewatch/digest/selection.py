@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wirewatch.models import Story, Subscription, severity_rank
 
 HOURLY = timedelta(hours=1)
-# The hourly schedule fires a few seconds early or late; without this slack a digest sent at 09:00:05
-# would not be due again at 10:00:02 and the subscriber would wait two hours.
-SCHEDULE_SLACK = timedelta(minutes=5)
 
 
 def _zone(sub: Subscription) -> ZoneInfo:
@@ -49,39 +46,24 @@ def select_stories(stories: Sequence[Story], sub: Subscription, since: datetime,
     return chosen
 
 
-def _daily_slot(sub: Subscription, now: datetime) -> tuple[datetime, datetime]:
-    """The most recent daily send instant at or before `now`, and the one before it."""
+def next_digest_due(sub: Subscription, after: datetime) -> datetime:
+    """When the digest after `after` is due: the next full hour, or the next HH:MM in the subscriber's zone.
+
+    A digest covers (last digest, this instant]; the store keeps the instant, so a due digest is one
+    index query away. A daily time that DST skips moves past the jump (02:30 → 03:30 EDT) and fires once.
+    """
+    if sub.cadence == "hourly":
+        return after.replace(minute=0, second=0, microsecond=0) + HOURLY
     zone = _zone(sub)
     at = parse_clock(sub.daily_at)
-    local_today = now.astimezone(zone).date()
-    for back in range(0, 3):
-        day = local_today - timedelta(days=back)
-        slot = datetime.combine(day, at, tzinfo=zone)
-        if slot <= now:
-            previous = datetime.combine(day - timedelta(days=1), at, tzinfo=zone)
-            return slot, previous
-    raise AssertionError("unreachable: a daily slot always exists within two days")
-
-
-def digest_window(sub: Subscription, now: datetime) -> tuple[datetime, datetime] | None:
-    """The (since, until] window of the digest due now for `sub`, or None when none is due.
-
-    Only active hourly and daily subscriptions get digests. Hourly: due an hour after the last one
-    (or at once if never sent). Daily: due once the local send time has passed and the last digest
-    (or, for a new subscription, its creation) came before it; a missed day is caught up.
-    """
-    if sub.status != "active" or sub.cadence not in ("hourly", "daily"):
-        return None
-    last = sub.last_digest_at
-    if sub.cadence == "hourly":
-        if last is not None and now - last < HOURLY - SCHEDULE_SLACK:
-            return None
-        return (last if last is not None else now - HOURLY), now
-    slot, previous = _daily_slot(sub, now)
-    reference = last if last is not None else sub.created_at
-    if reference is not None and reference >= slot:
-        return None
-    return (last if last is not None else previous), now
+    local = after.astimezone(zone)
+    for days in range(0, 3):
+        candidate = datetime.combine(local.date() + timedelta(days=days), at, tzinfo=zone)
+        # Round-tripping through UTC resolves a wall time that DST skips or repeats.
+        candidate = candidate.astimezone(UTC).astimezone(zone)
+        if candidate > local:
+            return candidate.astimezone(after.tzinfo)
+    raise AssertionError("unreachable: a daily time always recurs within two days")
 
 
 def in_quiet_hours(sub: Subscription, now: datetime) -> bool:

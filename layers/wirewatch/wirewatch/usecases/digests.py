@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-from wirewatch.digest.selection import in_quiet_hours, parse_clock, select_stories
+from wirewatch.digest.selection import in_quiet_hours, next_digest_due, select_stories
 from wirewatch.models import Story, Subscription
 from wirewatch.store.subscriptions import DIGEST_CADENCES
 from wirewatch.usecases.delivery import Postman
@@ -20,22 +19,6 @@ class DigestStore(Protocol):
     def due_subscriptions(self, cadence: str, now: datetime) -> list[Subscription]: ...
     def stories_seen_between(self, since: datetime, until: datetime, limit: int | None = None) -> list[Story]: ...
     def advance_digest(self, sub: Subscription, last_digest_at: datetime, next_digest_at: datetime) -> bool: ...
-
-
-def next_digest_due(sub: Subscription, after: datetime) -> datetime:
-    """When the digest after `after` is due: the next full hour, or the next HH:MM in the subscriber's zone."""
-    if sub.cadence == "hourly":
-        return after.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    zone = ZoneInfo(sub.timezone)
-    at: time = parse_clock(sub.daily_at)
-    local = after.astimezone(zone)
-    for days in range(0, 3):
-        candidate = datetime.combine(local.date() + timedelta(days=days), at, tzinfo=zone)
-        # Round-tripping through UTC resolves a wall time that DST skips or repeats.
-        candidate = candidate.astimezone(ZoneInfo("UTC")).astimezone(zone)
-        if candidate > local:
-            return candidate.astimezone(after.tzinfo)
-    raise AssertionError("a daily time always recurs within two days")
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,11 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wirewatch.delivery.slack import InvalidWebhookUrl, validate_webhook_url
-from wirewatch.digest.selection import parse_clock
+from wirewatch.digest.selection import next_digest_due, parse_clock
 from wirewatch.models import SEVERITIES, TOPICS, Subscription
 from wirewatch.store.subscriptions import CADENCES
 from wirewatch.tokens import InvalidToken, verify_token
 from wirewatch.usecases.delivery import Postman
-from wirewatch.usecases.digests import next_digest_due
 from wirewatch.usecases.messages import Composer
 
 _EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
