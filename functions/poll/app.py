@@ -9,7 +9,7 @@ from wirewatch import runtime
 from wirewatch.api.runs import record_batches
 from wirewatch.logs import logger
 from wirewatch.metrics import metrics, record_poll
-from wirewatch.queue import feed_ids_from_message, run_batch_from_message
+from wirewatch.queue import parse_poll_message
 
 
 @metrics.log_metrics
@@ -27,15 +27,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failures, wanted, run_batches = [], [], []
     for record in event["Records"]:
         try:
-            ids = feed_ids_from_message(record["body"])
-            run = run_batch_from_message(record["body"])
+            message = parse_poll_message(record["body"])
         except ValueError as exc:
             logger.warning("bad poll message", extra={"message_id": record["messageId"], "error": str(exc)})
             failures.append({"itemIdentifier": record["messageId"]})
             continue
-        wanted.extend(ids)
-        if run:
-            run_batches.append((*run, ids))
+        wanted.extend(message.feed_ids)
+        if message.run_batch:
+            run_batches.append((*message.run_batch, message.feed_ids))
     feeds = [f for f in repo.get_feeds(wanted) if f.enabled]
     # A store failure raises: the whole batch is retried, which is safe because every write is idempotent.
     now = datetime.now(UTC)

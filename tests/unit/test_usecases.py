@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from wirewatch.config import Settings
@@ -78,6 +79,32 @@ def test_poll_stores_new_items_once_and_reports_counts() -> None:
     assert len(first.stories) == 1 and [s.headline for s in store.stories.values()] == ["Test missile launch"]
     assert store.items[first.new_relevant[0].id].story_id == first.stories[0].id
     assert store.feeds["w"].last_success == NOW
+
+
+def test_poll_stores_each_feeds_items_while_later_feeds_are_still_arriving() -> None:
+    # Same site, so the relative GUIDs of the shared item resolve alike.
+    first = Feed(id="a", url="https://x.example/rss/a", name="A")
+    second = Feed(id="b", url="https://x.example/rss/b", name="B")
+    store = MemoryStore()
+    stored_while_waiting: list[str] = []
+
+    def fetch(feeds: Sequence[Feed]) -> Iterator[FetchResult]:
+        yield ok(first)
+        deadline = time.monotonic() + 5
+        while not store.items and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stored_while_waiting.extend(item.title for item in store.items.values())
+        # The second feed repeats the first one's missile item (same GUID) and adds one of its own.
+        yield ok(second, RSS.replace(b"<guid>g2</guid>", b"<guid>g3</guid>").replace(b"Harbour", b"Rail"))
+
+    report = poll([first, second], store=store, fetch=fetch, classify=fake_classify, settings=SETTINGS, now=NOW)
+    # Only the item that joins no story was stored before the first feed's fetch ended; the missile
+    # item waited to be clustered with everything else the run found.
+    assert stored_while_waiting == ["Harbour festival"]
+    assert sorted(i.title for i in store.items.values()) == ["Harbour festival", "Rail festival", "Test missile launch"]
+    assert (report.new_items, report.relevant_items, store.puts) == (3, 1, 3)
+    assert [o.new_items for o in report.outcomes] == [2, 1]
+    assert len(store.stories) == 1
 
 
 def test_poll_records_a_non_feed_as_a_feed_failure() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 _RUN_ID = re.compile(r"run-[0-9a-z-]{1,64}")
@@ -37,13 +38,26 @@ class SqsPollQueue:
         return sent
 
 
-def feed_ids_from_message(body: str) -> list[str]:
-    """Feed ids carried by a poll message body; ValueError when it is not one."""
+@dataclass(frozen=True)
+class PollMessage:
+    """One poll message: the feeds to poll and, for a run started by POST /poll, its (run id, batch)."""
+
+    feed_ids: list[str]
+    run_batch: tuple[str, int] | None = None
+
+
+def parse_poll_message(body: str) -> PollMessage:
+    """Read a poll message body; ValueError when it is not one."""
     data = json.loads(body)
     ids = data.get("feed_ids") if isinstance(data, dict) else None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ValueError('poll message must be {"feed_ids": ["..."]}')
-    return ids
+    if data.get("run_id") is None:
+        return PollMessage(ids)
+    run_id, batch = data["run_id"], data.get("batch")
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id) or type(batch) is not int or batch < 0:
+        raise ValueError('a run\'s poll message must carry "run_id" and a "batch" number')
+    return PollMessage(ids, (run_id, batch))
 
 
 def _body(feed_ids: Sequence[str], run_id: str | None, batch: int) -> dict[str, Any]:
@@ -51,14 +65,3 @@ def _body(feed_ids: Sequence[str], run_id: str | None, batch: int) -> dict[str, 
     if run_id:
         body |= {"run_id": run_id, "batch": batch}
     return body
-
-
-def run_batch_from_message(body: str) -> tuple[str, int] | None:
-    """The (run id, batch number) a poll message reports to, or None when it belongs to no run."""
-    data = json.loads(body)
-    if not isinstance(data, dict) or data.get("run_id") is None:
-        return None
-    run_id, batch = data["run_id"], data.get("batch")
-    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id) or type(batch) is not int or batch < 0:
-        raise ValueError('a run\'s poll message must carry "run_id" and a "batch" number')
-    return run_id, batch

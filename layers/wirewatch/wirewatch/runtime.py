@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from wirewatch import aws
 from wirewatch.classify import classify
 from wirewatch.config import ConfigError, Settings
-from wirewatch.feeds.fetch import FetchLimits, FetchResult, fetch_all_sync
+from wirewatch.feeds.fetch import FetchLimits, FetchResult, fetch_each
 from wirewatch.models import Feed, Subscription
 from wirewatch.queue import SqsPollQueue
 from wirewatch.store import Repository
@@ -64,12 +64,12 @@ def fetch_limits(config: Settings) -> FetchLimits:
     )
 
 
-def fetcher(config: Settings) -> Callable[[Sequence[Feed]], list[FetchResult]]:
-    """A fetch function bound to the configured limits."""
+def fetcher(config: Settings) -> Callable[[Sequence[Feed]], Iterator[FetchResult]]:
+    """A fetch function bound to the configured limits, yielding results as they complete."""
     limits = fetch_limits(config)
 
-    def fetch(feeds: Sequence[Feed]) -> list[FetchResult]:
-        return fetch_all_sync(feeds, limits)
+    def fetch(feeds: Sequence[Feed]) -> Iterator[FetchResult]:
+        return fetch_each(feeds, limits)
 
     return fetch
 

@@ -1,16 +1,18 @@
-"""fetch_all against a loopback feed server: statuses, redirects, limits, SSRF and concurrency."""
+"""fetch_all and fetch_each against a loopback feed server: statuses, redirects, limits, SSRF and concurrency."""
 
 from __future__ import annotations
 
 import gzip
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 
 from loopback.feed_server import FeedServer, Request, Response
-from wirewatch.feeds.fetch import FetchLimits, FetchResult, fetch_all_sync, parse_retry_after
+from wirewatch.feeds.fetch import FetchLimits, FetchResult, fetch_all_sync, fetch_each, parse_retry_after
 from wirewatch.models import Feed
 
 pytestmark = pytest.mark.integration
@@ -290,6 +292,39 @@ def test_one_bad_feed_does_not_stop_the_others(server: FeedServer) -> None:
         ("private", "error"),
         ("slow", "error"),
     ]
+
+
+def test_fetch_each_yields_each_result_as_it_completes(server: FeedServer) -> None:
+    server.route("/slow", body=RSS, delay=1.0)
+    server.route("/fast", body=RSS)
+    started = time.monotonic()
+    arrivals = [
+        (r.feed_id, time.monotonic() - started)
+        for r in fetch_each([feed(server.url("/slow"), "slow"), feed(server.url("/fast"), "fast")], LIMITS)
+    ]
+    assert [feed_id for feed_id, _ in arrivals] == ["fast", "slow"]
+    # The fast feed is in the caller's hands while the slow one is still downloading.
+    assert arrivals[0][1] < 0.8 <= arrivals[1][1]
+
+
+def test_closing_fetch_each_early_cancels_the_downloads_left(server: FeedServer) -> None:
+    server.route("/fast", body=RSS)
+    server.route("/slow", body=RSS, delay=1.5)
+    results = fetch_each([feed(server.url("/fast"), "fast"), feed(server.url("/slow"), "slow")], LIMITS)
+    started = time.monotonic()
+    assert next(results).feed_id == "fast"
+    results.close()
+    assert time.monotonic() - started < 1.0
+    assert not [t for t in threading.enumerate() if t.name == "wirewatch-fetch"]
+
+
+def test_fetch_each_raises_what_broke_the_fetch_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_client(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no client today")
+
+    monkeypatch.setattr("wirewatch.feeds.fetch.make_client", broken_client)
+    with pytest.raises(RuntimeError, match="no client today"):
+        list(fetch_each([feed("http://127.0.0.1:9/x")], LIMITS))
 
 
 def test_parse_retry_after() -> None:

@@ -13,7 +13,7 @@ from wirewatch.api.errors import BadRequest
 from wirewatch.api.requests import limit, min_severity, since
 from wirewatch.api.runs import batch_report
 from wirewatch.api.serve import to_event
-from wirewatch.queue import run_batch_from_message
+from wirewatch.queue import PollMessage, parse_poll_message
 from wirewatch.store.pages import Position
 from wirewatch.usecases import FeedOutcome, PollReport
 
@@ -74,12 +74,21 @@ def test_since_reads_dates_and_offsets_and_clamps_to_the_horizon() -> None:
         since({"since": "last tuesday"}, NOW, timedelta(days=10))
 
 
-def test_run_batch_messages() -> None:
-    assert run_batch_from_message('{"feed_ids": ["a"]}') is None
-    assert run_batch_from_message('{"feed_ids": ["a"], "run_id": "run-1-ab", "batch": 3}') == ("run-1-ab", 3)
-    for bad in ('{"run_id": "run-1", "batch": "3"}', '{"run_id": "RUN#x", "batch": 0}', '{"run_id": "run-1"}'):
+def test_poll_messages() -> None:
+    assert parse_poll_message('{"feed_ids": ["a"]}') == PollMessage(["a"])
+    assert parse_poll_message('{"feed_ids": ["a"], "run_id": "run-1-ab", "batch": 3}') == PollMessage(
+        ["a"], ("run-1-ab", 3)
+    )
+    for bad in (
+        '{"feed_ids": ["a"], "run_id": "run-1", "batch": "3"}',
+        '{"feed_ids": ["a"], "run_id": "RUN#x", "batch": 0}',
+        '{"feed_ids": ["a"], "run_id": "run-1"}',
+        '{"feed_ids": "a"}',
+        '{"feed_ids": [1]}',
+        "[]",
+    ):
         with pytest.raises(ValueError):
-            run_batch_from_message(bad)
+            parse_poll_message(bad)
 
 
 def test_batch_report_counts_only_the_batch_feeds() -> None:

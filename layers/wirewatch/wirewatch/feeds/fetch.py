@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -226,14 +229,21 @@ async def fetch_all(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     resolve: Resolver = resolve_host,
+    on_result: Callable[[FetchResult], None] | None = None,
 ) -> list[FetchResult]:
-    """Fetch every feed, at most limits.concurrency at once, results in the order of feeds."""
+    """Fetch every feed, at most limits.concurrency at once, results in the order of feeds.
+
+    on_result, when given, is called with each result as soon as it is complete.
+    """
     semaphore = asyncio.Semaphore(limits.concurrency)
     async with make_client(limits, transport) as client:
 
         async def one(feed: Feed) -> FetchResult:
             async with semaphore:
-                return await fetch_feed(client, feed, limits, resolve=resolve)
+                result = await fetch_feed(client, feed, limits, resolve=resolve)
+            if on_result is not None:
+                on_result(result)
+            return result
 
         return list(await asyncio.gather(*(one(feed) for feed in feeds)))
 
@@ -245,5 +255,55 @@ def fetch_all_sync(
     transport: httpx.AsyncBaseTransport | None = None,
     resolve: Resolver = resolve_host,
 ) -> list[FetchResult]:
-    """fetch_all for synchronous callers (Lambda handlers, CLI)."""
+    """fetch_all for synchronous callers that want every result at once."""
     return asyncio.run(fetch_all(feeds, limits, transport=transport, resolve=resolve))
+
+
+def fetch_each(
+    feeds: Sequence[Feed],
+    limits: FetchLimits,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    resolve: Resolver = resolve_host,
+) -> Iterator[FetchResult]:
+    """Fetch every feed, yielding each result as it completes (Lambda handlers, CLI).
+
+    The downloads run on an event loop in a helper thread, so the caller parses, classifies and
+    stores one feed while the others are still in flight instead of waiting for the slowest.
+    Closing the iterator early cancels the downloads still running.
+    """
+    done: queue.SimpleQueue[FetchResult | BaseException | None] = queue.SimpleQueue()
+    started = threading.Event()
+    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[list[FetchResult]]]] = []
+
+    async def main() -> None:
+        task = asyncio.ensure_future(fetch_all(feeds, limits, transport=transport, resolve=resolve, on_result=done.put))
+        running.append((asyncio.get_running_loop(), task))
+        started.set()
+        await task
+
+    def run() -> None:
+        try:
+            asyncio.run(main())
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            done.put(exc)
+        finally:
+            started.set()
+            done.put(None)
+
+    thread = threading.Thread(target=run, name="wirewatch-fetch", daemon=True)
+    thread.start()
+    try:
+        while (result := done.get()) is not None:
+            if isinstance(result, BaseException):
+                raise result
+            yield result
+    finally:
+        started.wait()
+        if thread.is_alive() and running:
+            loop, task = running[0]
+            with contextlib.suppress(RuntimeError):  # the loop closed in the meantime: nothing left to cancel
+                loop.call_soon_threadsafe(task.cancel)
+        thread.join()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -14,9 +14,9 @@ from wirewatch.feeds.parse import parse_feed
 from wirewatch.feeds.state import BackoffPolicy, next_feed_state
 from wirewatch.feeds.urls import item_id
 from wirewatch.models import Classification, Entry, Feed, Item, Story
-from wirewatch.usecases.stories import StoryPort, attach_stories
+from wirewatch.usecases.stories import StoryPort, attach_stories, joins_story
 
-# Puts are independent conditional writes; a few in flight hide the round trip.
+# Puts are independent conditional writes; a few feeds' in flight hide the round trips.
 _WRITE_WORKERS = 16
 
 
@@ -36,7 +36,8 @@ class PollQueue(Protocol):
     def send_batches(self, batches: Sequence[Sequence[str]]) -> int: ...
 
 
-Fetcher = Callable[[Sequence[Feed]], list[FetchResult]]
+# Results may come as they complete (fetch_each) or all at once.
+Fetcher = Callable[[Sequence[Feed]], Iterable[FetchResult]]
 Classifier = Callable[[str, str, str | None], Classification]
 
 
@@ -107,36 +108,44 @@ def poll(
     """
     policy = BackoffPolicy(base_seconds=settings.backoff_base_seconds, max_seconds=settings.backoff_max_seconds)
     by_id = {feed.id: feed for feed in feeds}
-    results = fetch(list(by_id.values()))
-
     new_states: list[Feed] = []
     outcomes: dict[str, FeedOutcome] = {}
-    candidates: dict[str, Item] = {}
-    for result in results:
-        feed = by_id[result.feed_id]
-        entries: Sequence[Entry] = ()
-        malformed = False
-        if result.outcome == "ok":
-            parsed = parse_feed(result.body, result.headers, result.url, summary_max=settings.summary_max_chars)
-            if parsed.error:
-                result = replace(result, outcome="error", error=parsed.error)
-            entries, malformed = parsed.entries, parsed.malformed
-        new_states.append(next_feed_state(feed, result, now, policy))
-        outcomes[feed.id] = FeedOutcome(
-            feed_id=feed.id,
-            outcome={"error": "failed"}.get(result.outcome, result.outcome),
-            status=result.status,
-            entries=len(entries),
-            malformed=malformed,
-            error=result.error,
-        )
-        for item in build_items(feed, entries, classify=classify, settings=settings, now=now):
-            candidates.setdefault(item.id, item)
-
-    known = store.existing_item_ids(candidates) if candidates else set()
-    fresh = [item for item_id_, item in candidates.items() if item_id_ not in known]
-    fresh, stories = attach_stories(fresh, store, now, timedelta(hours=settings.story_window_hours))
-    stored = _store_items(store, fresh, settings, now)
+    seen: set[str] = set()
+    # Each feed's items are stored while later feeds are still downloading; only the items that
+    # join stories wait for the end, so they are clustered together (and stories saved first).
+    with ThreadPoolExecutor(max_workers=_WRITE_WORKERS) as writer:
+        batches: list[Future[tuple[list[Item], list[Item]]]] = []
+        for result in fetch(list(by_id.values())):
+            feed = by_id[result.feed_id]
+            entries: Sequence[Entry] = ()
+            malformed = False
+            if result.outcome == "ok":
+                parsed = parse_feed(result.body, result.headers, result.url, summary_max=settings.summary_max_chars)
+                if parsed.error:
+                    result = replace(result, outcome="error", error=parsed.error)
+                entries, malformed = parsed.entries, parsed.malformed
+            new_states.append(next_feed_state(feed, result, now, policy))
+            outcomes[feed.id] = FeedOutcome(
+                feed_id=feed.id,
+                outcome={"error": "failed"}.get(result.outcome, result.outcome),
+                status=result.status,
+                entries=len(entries),
+                malformed=malformed,
+                error=result.error,
+            )
+            items = build_items(feed, entries, classify=classify, settings=settings, now=now)
+            items = [item for item in items if item.id not in seen]  # one item in two feeds: the first wins
+            seen.update(item.id for item in items)
+            if items:
+                batches.append(writer.submit(_store_unless_clustered, store, items, settings, now))
+        stored: list[Item] = []
+        clusterable: list[Item] = []
+        for batch in batches:
+            batch_stored, batch_clusterable = batch.result()
+            stored += batch_stored
+            clusterable += batch_clusterable
+        clustered, stories = attach_stories(clusterable, store, now, timedelta(hours=settings.story_window_hours))
+        stored += [item for item in writer.map(lambda i: _put(store, i, settings, now), clustered) if item]
     # Feed state (ETag, Last-Modified) is saved only after its items, so a crash refetches rather than skips.
     store.save_feeds(new_states)
 
@@ -190,13 +199,20 @@ def build_items(
     return items
 
 
-def _store_items(store: PollStore, items: Sequence[Item], settings: Settings, now: datetime) -> list[Item]:
-    def put(item: Item) -> Item | None:
-        days = settings.relevant_ttl_days if item.relevant else settings.other_ttl_days
-        return item if store.put_item_if_new(item, now + timedelta(days=days)) else None
+def _put(store: PollStore, item: Item, settings: Settings, now: datetime) -> Item | None:
+    """One conditional put; the item when it was stored, None when it already existed."""
+    days = settings.relevant_ttl_days if item.relevant else settings.other_ttl_days
+    return item if store.put_item_if_new(item, now + timedelta(days=days)) else None
 
-    with ThreadPoolExecutor(max_workers=_WRITE_WORKERS) as pool:
-        return [item for item in pool.map(put, items) if item is not None]
+
+def _store_unless_clustered(
+    store: PollStore, items: Sequence[Item], settings: Settings, now: datetime
+) -> tuple[list[Item], list[Item]]:
+    """Store one feed's new items except those that join stories; returns (stored, left to cluster)."""
+    known = store.existing_item_ids(item.id for item in items)
+    fresh = [item for item in items if item.id not in known]
+    stored = [item for item in fresh if not joins_story(item) and _put(store, item, settings, now)]
+    return stored, [item for item in fresh if joins_story(item)]
 
 
 def due_feeds(feeds: Iterable[Feed], now: datetime) -> list[Feed]:

@@ -19,6 +19,11 @@ class StoryPort(Protocol):
     def save_story(self, story: Story, previous: Story | None) -> None: ...
 
 
+def joins_story(item: Item) -> bool:
+    """Whether an item is clustered into a story: relevant and not held back by the flood guard."""
+    return item.relevant and not item.suppressed
+
+
 def attach_stories(
     items: Sequence[Item], store: StoryPort, now: datetime, window: timedelta
 ) -> tuple[list[Item], list[Story]]:
@@ -29,7 +34,7 @@ def attach_stories(
     half-done run. A concurrent writer makes a save fail; the candidates are then re-read and the
     assignment redone.
     """
-    clusterable = sorted((i for i in items if i.relevant and not i.suppressed), key=lambda i: (i.published, i.id))
+    clusterable = sorted((i for i in items if joins_story(i)), key=lambda i: (i.published, i.id))
     if not clusterable:
         return list(items), []
     since = min(i.published for i in clusterable) - window
