@@ -326,21 +326,26 @@ def update_subscription(sub_id: str) -> Response[str]:
     data = requests.json_object(_event(), optional=_SETTINGS_FIELDS)
     if not data:
         raise BadRequest("missing_field", f"give at least one of {', '.join(_SETTINGS_FIELDS)}")
-    sub = _subscription(sub_id)
     changes = _settings(data)
-    merged = {name: changes.get(name, getattr(sub, name)) for name in _SETTINGS_FIELDS}
-    # The channel and target do not change (a Slack target is a secret name by now): check the preferences.
-    validate(SubscriptionRequest(sub.channel, sub.target, **merged), allow_loopback_webhooks=False, check_target=False)
-    updated = replace(sub, **merged)
     now = _now()
-    if updated.status == "active" and (updated.cadence, updated.daily_at, updated.timezone) != (
-        sub.cadence,
-        sub.daily_at,
-        sub.timezone,
-    ):
-        updated = replace(updated, next_digest_at=next_digest_due(updated, now))
-    runtime.repository().save_subscription(updated)
-    return json_response(HTTPStatus.OK, subscription_view(updated))
+
+    def apply(sub: Subscription) -> Subscription:
+        merged = {name: changes.get(name, getattr(sub, name)) for name in _SETTINGS_FIELDS}
+        # The channel and target do not change (a Slack target is a secret name by now): check the preferences.
+        request = SubscriptionRequest(sub.channel, sub.target, **merged)
+        validate(request, allow_loopback_webhooks=False, check_target=False)
+        updated = replace(sub, **merged)
+        schedule = (updated.cadence, updated.daily_at, updated.timezone)
+        if updated.status == "active" and schedule != (sub.cadence, sub.daily_at, sub.timezone):
+            updated = replace(updated, next_digest_at=next_digest_due(updated, now))
+        return updated
+
+    # Conditional on the subscription's status and digest window, so a digest sent meanwhile is not undone.
+    sub_id = requests.path_id(sub_id, "sub_id")
+    changed = runtime.repository().update_subscription(sub_id, apply)
+    if changed is None:
+        raise ResourceNotFound("not_found", f"no subscription {sub_id!r}")
+    return json_response(HTTPStatus.OK, subscription_view(changed[1]))
 
 
 @route("DELETE", "/subscriptions/<sub_id>")

@@ -8,6 +8,8 @@ Due digests are one Query per cadence: gsi1sk <= now.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +21,7 @@ DIGEST_CADENCES = ("hourly", "daily")
 # New, or neither finished (sent / failed) nor held by a live lease.
 _CLAIMABLE = "attribute_not_exists(pk) OR (#status <> :sent AND #status <> :failed AND lease_until < :now)"
 CADENCES = ("immediate", *DIGEST_CADENCES)
+_MAX_ATTEMPTS = 5
 
 
 def subscription_to_record(sub: Subscription) -> dict[str, Any]:
@@ -104,26 +107,58 @@ class SubscriptionStore(Table):
 
     def advance_digest(self, sub: Subscription, last_digest_at: datetime, next_digest_at: datetime) -> bool:
         """Move a subscription's digest window on, unless another run already did; True when moved."""
-        updated = Subscription(**{**sub.__dict__, "last_digest_at": last_digest_at, "next_digest_at": next_digest_at})
+        if sub.status != "active":
+            return False
         try:
-            self._put(
-                subscription_to_record(updated),
-                "next_digest_at = :expected AND #s = :active",
-                {":expected": iso(sub.next_digest_at), ":active": "active"},
-                names={"#s": "status"},
-            )
+            self._replace(replace(sub, last_digest_at=last_digest_at, next_digest_at=next_digest_at), sub)
         except ConflictError:
             return False
         return True
 
+    def update_subscription(
+        self, sub_id: str, change: Callable[[Subscription], Subscription]
+    ) -> tuple[Subscription, Subscription] | None:
+        """Read a subscription, change it and write it back; None when there is none.
+
+        The write is conditional on the status and digest window read, the fields the digest, delivery
+        and unsubscribe paths change on their own; when one of them got in first the subscription is
+        read again and the change redone. Returns (before, after).
+        """
+        for _attempt in range(_MAX_ATTEMPTS):
+            current = self.get_subscription(sub_id)
+            if current is None:
+                return None
+            updated = change(current)
+            if updated == current:
+                return current, current
+            try:
+                self._replace(updated, current)
+            except ConflictError:
+                continue
+            return current, updated
+        raise ConflictError(f"subscription {sub_id} kept changing under {_MAX_ATTEMPTS} attempts")
+
     def set_status(self, sub_id: str, status: str, reason: str | None = None) -> Subscription | None:
-        """Change a subscription's status (and reason); returns the updated subscription, None if absent."""
-        sub = self.get_subscription(sub_id)
-        if sub is None:
-            return None
-        updated = Subscription(**{**sub.__dict__, "status": status, "failure_reason": reason})
-        self.save_subscription(updated)
-        return updated
+        """Change a subscription's status (and reason); returns the updated subscription, None if absent.
+
+        An unsubscribed subscription stays so: that was its owner's decision.
+        """
+
+        def change(sub: Subscription) -> Subscription:
+            return sub if sub.status == "unsubscribed" else replace(sub, status=status, failure_reason=reason)
+
+        changed = self.update_subscription(sub_id, change)
+        return changed[1] if changed else None
+
+    def _replace(self, updated: Subscription, read: Subscription) -> None:
+        """Write updated over the record read, unless its status or digest window moved since (ConflictError)."""
+        window = iso(read.next_digest_at)
+        self._put(
+            subscription_to_record(updated),
+            "#s = :status AND " + ("next_digest_at = :window" if window else "attribute_not_exists(next_digest_at)"),
+            {":status": read.status} | ({":window": window} if window else {}),
+            names={"#s": "status"},
+        )
 
     # delivery ledger
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -36,6 +36,9 @@ class NotFound(LookupError):
 class SubscriptionStorePort(Protocol):
     def save_subscription(self, sub: Subscription) -> None: ...
     def get_subscription(self, sub_id: str) -> Subscription | None: ...
+    def update_subscription(
+        self, sub_id: str, change: Callable[[Subscription], Subscription]
+    ) -> tuple[Subscription, Subscription] | None: ...
 
 
 class SecretPort(Protocol):
@@ -137,10 +140,10 @@ def activate(sub: Subscription, now: datetime) -> Subscription:
 def confirm(token: str, *, token_key: bytes, store: SubscriptionStorePort, now: datetime) -> Subscription:
     """Follow a confirmation link: a pending subscription becomes active (again: no change)."""
     sub = _from_token(token, "confirm", token_key, store, now)
-    if sub.status == "pending":
-        sub = activate(sub, now)
-        store.save_subscription(sub)
-    return sub
+    changed = store.update_subscription(sub.id, lambda s: activate(s, now) if s.status == "pending" else s)
+    if changed is None:
+        raise NotFound(sub.id)
+    return changed[1]
 
 
 def unsubscribe_by_token(
@@ -153,14 +156,12 @@ def unsubscribe_by_token(
 
 def unsubscribe(sub_id: str, *, store: SubscriptionStorePort, secret_store: SecretPort) -> Subscription:
     """Stop all messages to a subscription; its record stays for the ledger's sake, a webhook secret goes."""
-    sub = store.get_subscription(sub_id)
-    if sub is None:
+    changed = store.update_subscription(sub_id, lambda s: replace(s, status="unsubscribed", next_digest_at=None))
+    if changed is None:
         raise NotFound(sub_id)
-    if sub.status != "unsubscribed":
-        sub = replace(sub, status="unsubscribed", next_digest_at=None)
-        store.save_subscription(sub)
-        if sub.channel == "slack":
-            secret_store.delete(sub.target)
+    before, sub = changed
+    if before.status != "unsubscribed" and sub.channel == "slack":
+        secret_store.delete(sub.target)
     return sub
 
 
