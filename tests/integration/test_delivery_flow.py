@@ -16,6 +16,7 @@ import pytest
 from loopback.feed_server import FeedServer
 from loopback.slack_catcher import SlackCatcher, SlackResponse
 from tests.support.rss import LAUNCH, SANCTIONS, Story, rss
+from tests.support.subscriptions import subscribe_slack
 from wirewatch import runtime
 from wirewatch.models import Feed, Subscription
 from wirewatch.tokens import InvalidToken
@@ -59,20 +60,6 @@ def poll_stories(*stories: Story) -> list[Any]:
         runtime.repository().add_feed(Feed(id="wire", url=server.url("/wire.xml"), name="Test Wire"))
         report = runtime.run_poll(runtime.repository().list_feeds())
     return list(report.stories)
-
-
-def subscribe_slack(target: str, **kwargs: Any) -> Subscription:
-    config = runtime.settings()
-    return subscribe(
-        SubscriptionRequest(channel="slack", target=target, **kwargs),
-        store=runtime.repository(),
-        secret_store=runtime.secret_store(),
-        postman=runtime.postman(),
-        composer=runtime.composer(),
-        slack_secret_prefix=config.slack_secret_prefix,
-        allow_loopback_webhooks=True,
-        now=datetime.now(UTC),
-    )
 
 
 def alert(story_id: str, now: datetime | None = None) -> Any:

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.subscriptions import subscribe_slack
 from wirewatch import runtime
 from wirewatch.models import Subscription
 from wirewatch.store.table import ConflictError
-from wirewatch.usecases.subscriptions import SubscriptionRequest, subscribe, unsubscribe
+from wirewatch.usecases.subscriptions import unsubscribe
 
 pytestmark = pytest.mark.integration
 
@@ -18,17 +19,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def active_slack_subscription() -> Subscription:
-    config = runtime.settings()
-    return subscribe(
-        SubscriptionRequest(channel="slack", target="https://hooks.slack.com/services/T0/B0/abc", cadence="daily"),
-        store=runtime.repository(),
-        secret_store=runtime.secret_store(),
-        postman=runtime.postman(),
-        composer=runtime.composer(),
-        slack_secret_prefix=config.slack_secret_prefix,
-        allow_loopback_webhooks=False,
-        now=NOW,
-    )
+    return subscribe_slack("https://hooks.slack.com/services/T0/B0/abc", cadence="daily", now=NOW)
 
 
 def test_a_digest_window_moved_during_an_edit_is_kept(delivery_env: dict[str, str]) -> None:
