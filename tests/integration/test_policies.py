@@ -158,12 +158,24 @@ def run_api(recorded: set[str], monkeypatch: pytest.MonkeyPatch) -> None:
         assert api.delete(f"/subscriptions/{hook.json()['id']}").status == 200
 
 
+def run_feedback(recorded: set[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for sub_id, address in (("sub-bounced", "Analyst@example.org"), ("sub-complained", "desk@example.org")):
+        runtime.repository().save_subscription(
+            Subscription(id=sub_id, channel="email", target=address, cadence="daily", status="active")
+        )
+    runtime.reset()
+    recorded.clear()
+    result = load_handler("feedback").handler(load_event("ses_feedback_sns.json"), FakeLambdaContext())
+    assert result == {"subscriptions_changed": 2}
+
+
 SCENARIOS: dict[str, Callable[[set[str], pytest.MonkeyPatch], None]] = {
     "ApiFunction": run_api,
     "DispatchFunction": run_dispatch,
     "PollFunction": run_poll,
     "AlertFunction": run_alert,
     "DigestFunction": run_digest,
+    "FeedbackFunction": run_feedback,
 }
 
 

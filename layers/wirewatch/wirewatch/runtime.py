@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from wirewatch.usecases.alerts import AlertReport
     from wirewatch.usecases.delivery import Postman
     from wirewatch.usecases.digests import DigestReport
+    from wirewatch.usecases.feedback import EmailFeedback
     from wirewatch.usecases.messages import Composer
     from wirewatch.usecases.subscriptions import SubscriptionRequest
 
@@ -195,3 +196,10 @@ def subscribe(request: SubscriptionRequest, now: datetime) -> Subscription:
         allow_loopback_webhooks=config.allow_loopback,
         now=now,
     )
+
+
+def apply_email_feedback(feedback: EmailFeedback) -> list[Subscription]:
+    """Stop mail to addresses SES reports as bouncing for good or complaining (feedback function)."""
+    from wirewatch.usecases.feedback import apply_feedback
+
+    return apply_feedback(feedback, store=repository(), secret_store=secret_store())
