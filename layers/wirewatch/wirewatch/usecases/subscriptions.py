@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wirewatch.delivery.slack import InvalidWebhookUrl, validate_webhook_url
@@ -15,8 +15,10 @@ from wirewatch.digest.selection import next_digest_due, parse_clock
 from wirewatch.models import SEVERITIES, TOPICS, Subscription
 from wirewatch.store.subscriptions import CADENCES
 from wirewatch.tokens import InvalidToken, verify_token
-from wirewatch.usecases.delivery import Postman
-from wirewatch.usecases.messages import Composer
+
+if TYPE_CHECKING:  # rendering (jinja2) is not loaded by the callers that never subscribe anyone
+    from wirewatch.usecases.delivery import Postman
+    from wirewatch.usecases.messages import Composer
 
 _EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 
