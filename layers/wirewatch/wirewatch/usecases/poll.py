@@ -117,22 +117,8 @@ def poll(
         batches: list[Future[tuple[list[Item], list[Item]]]] = []
         for result in fetch(list(by_id.values())):
             feed = by_id[result.feed_id]
-            entries: Sequence[Entry] = ()
-            malformed = False
-            if result.outcome == "ok":
-                parsed = parse_feed(result.body, result.headers, result.url, summary_max=settings.summary_max_chars)
-                if parsed.error:
-                    result = replace(result, outcome="error", error=parsed.error)
-                entries, malformed = parsed.entries, parsed.malformed
+            result, entries, outcomes[feed.id] = _read_feed(result, settings)
             new_states.append(next_feed_state(feed, result, now, policy))
-            outcomes[feed.id] = FeedOutcome(
-                feed_id=feed.id,
-                outcome={"error": "failed"}.get(result.outcome, result.outcome),
-                status=result.status,
-                entries=len(entries),
-                malformed=malformed,
-                error=result.error,
-            )
             items = build_items(feed, entries, classify=classify, settings=settings, now=now)
             items = [item for item in items if item.id not in seen]  # one item in two feeds: the first wins
             seen.update(item.id for item in items)
@@ -166,6 +152,27 @@ def poll(
         new_relevant=tuple(item for item in stored if item.relevant and not item.suppressed),
         stories=tuple(stories),
     )
+
+
+def _read_feed(result: FetchResult, settings: Settings) -> tuple[FetchResult, Sequence[Entry], FeedOutcome]:
+    """A fetch result parsed: the result to record (a body that is no feed becomes an error), the
+    entries, and the feed's outcome for the report."""
+    entries: Sequence[Entry] = ()
+    malformed = False
+    if result.outcome == "ok":
+        parsed = parse_feed(result.body, result.headers, result.url, summary_max=settings.summary_max_chars)
+        if parsed.error:
+            result = replace(result, outcome="error", error=parsed.error)
+        entries, malformed = parsed.entries, parsed.malformed
+    outcome = FeedOutcome(
+        feed_id=result.feed_id,
+        outcome={"error": "failed"}.get(result.outcome, result.outcome),
+        status=result.status,
+        entries=len(entries),
+        malformed=malformed,
+        error=result.error,
+    )
+    return result, entries, outcome
 
 
 def build_items(
