@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # rendering (jinja2) is not loaded by the callers that never 
     from wirewatch.usecases.delivery import Postman
     from wirewatch.usecases.messages import Composer
 
+# A link to a subscription that was deleted is as good as a forged one.
+_GONE = "the subscription no longer exists"
 _EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 
 
@@ -141,10 +143,10 @@ def activate(sub: Subscription, now: datetime) -> Subscription:
 
 def confirm(token: str, *, token_key: bytes, store: SubscriptionStorePort, now: datetime) -> Subscription:
     """Follow a confirmation link: a pending subscription becomes active (again: no change)."""
-    sub = _from_token(token, "confirm", token_key, store, now)
-    changed = store.update_subscription(sub.id, lambda s: activate(s, now) if s.status == "pending" else s)
+    sub_id = verify_token(token_key, token, "confirm", now)  # raises InvalidToken
+    changed = store.update_subscription(sub_id, lambda s: activate(s, now) if s.status == "pending" else s)
     if changed is None:
-        raise NotFound(sub.id)
+        raise InvalidToken(_GONE)
     return changed[1]
 
 
@@ -152,8 +154,11 @@ def unsubscribe_by_token(
     token: str, *, token_key: bytes, store: SubscriptionStorePort, secret_store: SecretPort, now: datetime
 ) -> Subscription:
     """One-click unsubscribe; replaying the link changes nothing more."""
-    sub = _from_token(token, "unsubscribe", token_key, store, now)
-    return unsubscribe(sub.id, store=store, secret_store=secret_store)
+    sub_id = verify_token(token_key, token, "unsubscribe", now)  # raises InvalidToken
+    try:
+        return unsubscribe(sub_id, store=store, secret_store=secret_store)
+    except NotFound:
+        raise InvalidToken(_GONE) from None
 
 
 def unsubscribe(sub_id: str, *, store: SubscriptionStorePort, secret_store: SecretPort) -> Subscription:
@@ -164,12 +169,4 @@ def unsubscribe(sub_id: str, *, store: SubscriptionStorePort, secret_store: Secr
     before, sub = changed
     if before.status != "unsubscribed" and sub.channel == "slack":
         secret_store.delete(sub.target)
-    return sub
-
-
-def _from_token(token: str, purpose: str, key: bytes, store: SubscriptionStorePort, now: datetime) -> Subscription:
-    sub_id = verify_token(key, token, purpose, now)  # raises InvalidToken
-    sub = store.get_subscription(sub_id)
-    if sub is None:
-        raise InvalidToken("the subscription no longer exists")
     return sub
