@@ -12,11 +12,12 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from wirewatch import aws, runtime
+from wirewatch import runtime
+from wirewatch.adapters.aws import clients as aws
+from wirewatch.adapters.aws.dynamodb.schema import create_table
+from wirewatch.adapters.aws.dynamodb.subscriptions import DIGEST_CADENCES, subscription_to_record
 from wirewatch.local import moto_server
 from wirewatch.models import Subscription
-from wirewatch.store.schema import create_table
-from wirewatch.store.subscriptions import DIGEST_CADENCES, subscription_to_record
 
 SUBSCRIPTIONS = 10_000
 ZONES = ("UTC", "Asia/Tokyo", "Asia/Seoul", "Europe/London", "America/New_York")

@@ -284,11 +284,11 @@ def bench_emulator_puts(urls: Sequence[str], work: Path) -> Row:
     import botocore.session
 
     from wirewatch import emulator, local
+    from wirewatch.adapters.aws.dynamodb.feeds_items import FeedItemStore
     from wirewatch.classify import classify
     from wirewatch.config import Settings
     from wirewatch.feeds.parse import parse_feed
     from wirewatch.models import Feed
-    from wirewatch.store.feeds_items import FeedItemStore
     from wirewatch.usecases import build_items
 
     now = datetime.now(UTC)

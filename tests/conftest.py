@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from wirewatch import aws, local, runtime
+from wirewatch import local, runtime
+from wirewatch.adapters.aws import clients as aws
+from wirewatch.adapters.aws.dynamodb.schema import create_table
 from wirewatch.local import moto_server
-from wirewatch.store.schema import create_table
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wirewatch import runtime
+from wirewatch.adapters.aws.sqs import parse_poll_message
 from wirewatch.api.runs import record_batches
 from wirewatch.logs import logger
 from wirewatch.metrics import metrics, record_poll
-from wirewatch.queue import parse_poll_message
 
 
 @metrics.log_metrics

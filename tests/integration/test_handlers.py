@@ -11,7 +11,8 @@ import pytest
 from loopback.feed_server import FeedServer
 from tests.support.aws import FakeLambdaContext, load_event, load_handler
 from tests.support.rss import LAUNCH, SANCTIONS, WEATHER, rss
-from wirewatch import aws, runtime
+from wirewatch import runtime
+from wirewatch.adapters.aws import clients as aws
 from wirewatch.feedlist import default_feeds
 from wirewatch.feeds.urls import item_id
 from wirewatch.models import Feed

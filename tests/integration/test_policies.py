@@ -13,7 +13,8 @@ from loopback.slack_catcher import SlackCatcher, SlackResponse
 from tests.support.aws import FakeLambdaContext, load_event, load_handler
 from tests.support.rss import LAUNCH, Story, rss
 from tests.support.template import granted_actions
-from wirewatch import aws, runtime
+from wirewatch import runtime
+from wirewatch.adapters.aws import clients as aws
 from wirewatch.models import Feed, Subscription
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ import pytest
 
 from tests.support.subscriptions import subscribe_slack
 from wirewatch import runtime
+from wirewatch.errors import ConflictError
 from wirewatch.models import Subscription
-from wirewatch.store.table import ConflictError
 from wirewatch.usecases.subscriptions import unsubscribe
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from wirewatch.store.table import decode, encode, from_attribute, to_attribute
+from wirewatch.adapters.aws.dynamodb.table import decode, encode, from_attribute, to_attribute
 
 
 def test_records_round_trip_through_attribute_values() -> None:

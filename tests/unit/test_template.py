@@ -6,7 +6,7 @@ import pytest
 
 from tests.support.aws import load_handler
 from tests.support.template import expanded_template, function_code_dirs, granted_actions, sam_template
-from wirewatch.store.schema import TABLE_DEFINITION
+from wirewatch.adapters.aws.dynamodb.schema import TABLE_DEFINITION
 
 
 @pytest.mark.parametrize("function", sorted(function_code_dirs()))

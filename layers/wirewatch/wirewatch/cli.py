@@ -413,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run a subcommand, translating domain errors to messages and exit codes."""
-    from wirewatch.store import StoreError
+    from wirewatch.adapters.aws.dynamodb import StoreError
     from wirewatch.tokens import InvalidToken
     from wirewatch.usecases.subscriptions import NotFound, ValidationError
 

@@ -80,7 +80,7 @@ def save(state: Path, client: Callable[[str], Any]) -> None:
 
 def restore(state: Path, client: Callable[[str], Any]) -> None:
     """Create the table and load what the state directory holds."""
-    from wirewatch.store.schema import create_table
+    from wirewatch.adapters.aws.dynamodb.schema import create_table
 
     create_table(client("dynamodb"), TABLE)
     table = _table()

@@ -142,6 +142,6 @@ def local_aws(state_dir: Path) -> Iterator[str]:
 
 def prepare_accounts() -> None:
     """A verified sender and a link-signing key, as a deployed stack has (tests with their own moto)."""
-    from wirewatch import aws
+    from wirewatch.adapters.aws import clients as aws
 
     emulator.prepare_accounts(aws.client)

@@ -14,6 +14,9 @@ Severity = Literal["urgent", "high", "normal", "none"]
 # Ordered from least to most severe; "none" is the severity of an irrelevant item.
 SEVERITIES: tuple[str, ...] = ("none", "normal", "high", "urgent")
 
+DIGEST_CADENCES: tuple[str, ...] = ("hourly", "daily")
+CADENCES: tuple[str, ...] = ("immediate", *DIGEST_CADENCES)
+
 
 def severity_rank(severity: str) -> int:
     """Position of a severity in SEVERITIES (higher is more severe)."""

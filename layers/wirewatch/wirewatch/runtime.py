@@ -12,20 +12,20 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from wirewatch import aws
+from wirewatch.adapters.aws import clients as aws
+from wirewatch.adapters.aws.dynamodb import Repository
+from wirewatch.adapters.aws.sqs import SqsPollQueue
 from wirewatch.classify import classify
 from wirewatch.config import ConfigError, Settings
 from wirewatch.feeds.fetch import FetchLimits, FetchResult, fetch_each
 from wirewatch.models import Feed, Subscription
-from wirewatch.queue import SqsPollQueue
-from wirewatch.store import Repository
 from wirewatch.usecases import PollReport, poll
 
 if TYPE_CHECKING:
-    from wirewatch.delivery.ses import SesSender
+    from wirewatch.adapters.aws.ses import SesSender
+    from wirewatch.adapters.aws.ssm import SecretStore
     from wirewatch.delivery.slack import SlackSender
     from wirewatch.models import Subscription
-    from wirewatch.secrets import SecretStore
     from wirewatch.usecases.alerts import AlertReport
     from wirewatch.usecases.delivery import Postman
     from wirewatch.usecases.digests import DigestReport
@@ -91,7 +91,7 @@ def run_poll(feeds: Sequence[Feed], now: datetime | None = None) -> PollReport:
 @functools.cache
 def secret_store() -> SecretStore:
     """SSM SecureString parameters (Slack webhooks, the token key), cached with a TTL."""
-    from wirewatch.secrets import SecretStore
+    from wirewatch.adapters.aws.ssm import SecretStore
 
     return SecretStore(aws.client("ssm"))
 
@@ -113,7 +113,7 @@ def postman() -> Postman:
     """Ledger-backed sender for both channels; SES and Slack clients are built on first use."""
     import httpx
 
-    from wirewatch.delivery.ses import SesSender
+    from wirewatch.adapters.aws.ses import SesSender
     from wirewatch.delivery.slack import SlackSender
     from wirewatch.logs import logger
     from wirewatch.metrics import count

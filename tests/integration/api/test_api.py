@@ -17,10 +17,11 @@ from loopback.slack_catcher import SlackCatcher
 from tests.support.api import Api, Reply
 from tests.support.aws import FakeLambdaContext, load_event, load_handler
 from tests.support.rss import LAUNCH, SANCTIONS, WEATHER, rss
-from wirewatch import aws, runtime
+from wirewatch import runtime
+from wirewatch.adapters.aws import clients as aws
+from wirewatch.adapters.aws.dynamodb import Repository
 from wirewatch.api.routes import route_table
 from wirewatch.models import Classification, Feed, Item, Story, StorySource, Subscription
-from wirewatch.store import Repository
 from wirewatch.tokens import sign_token
 
 pytestmark = pytest.mark.integration

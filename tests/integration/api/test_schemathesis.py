@@ -31,13 +31,14 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     unsupported_method,
 )
 
-from wirewatch import aws, local, runtime  # noqa: E402
+from wirewatch import local, runtime  # noqa: E402
+from wirewatch.adapters.aws import clients as aws  # noqa: E402
+from wirewatch.adapters.aws.dynamodb.schema import create_table  # noqa: E402
 from wirewatch.api.serve import make_server  # noqa: E402
 from wirewatch.delivery.result import SendResult  # noqa: E402
 from wirewatch.delivery.slack import SlackSender  # noqa: E402
 from wirewatch.feeds import ssrf  # noqa: E402
 from wirewatch.models import Feed  # noqa: E402
-from wirewatch.store.schema import create_table  # noqa: E402
 from wirewatch.usecases import PollReport  # noqa: E402
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ import pytest
 
 from tests.support.aws import RequestCounter
 from tests.unit.delivery.fakes import FakeClock
-from wirewatch import aws
-from wirewatch.secrets import SecretError, SecretNotFound, SecretStore
+from wirewatch.adapters.aws import clients as aws
+from wirewatch.adapters.aws.ssm import SecretError, SecretNotFound, SecretStore
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from tests.unit.delivery.fakes import FakeClock
-from wirewatch import aws
-from wirewatch.delivery.ses import DEFAULT_SEND_RATE, SesSender
+from wirewatch.adapters.aws import clients as aws
+from wirewatch.adapters.aws.ses import DEFAULT_SEND_RATE, SesSender
 
 pytestmark = pytest.mark.integration
 

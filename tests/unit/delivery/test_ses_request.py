@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.unit.delivery.fakes import FakeClock
-from wirewatch.delivery.ses import SesSender
+from wirewatch.adapters.aws.ses import SesSender
 
 UNSUBSCRIBE = "https://api.wirewatch.example/unsubscribe?t=abc"
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from wirewatch.api.errors import BadRequest
-from wirewatch.store.pages import Position
+from wirewatch.paging import Position
 
 _MAX_LENGTH = 600
 _BUCKET = re.compile(r"\d{4}-\d{2}")

@@ -36,7 +36,7 @@ from wirewatch.digest.slack import slack_digest_messages
 from wirewatch.feedlist import default_feeds, feed_id_for_url
 from wirewatch.feeds import ssrf
 from wirewatch.models import Feed, Subscription
-from wirewatch.store.pages import Page, PageFilter, Position
+from wirewatch.paging import Page, PageFilter, Position
 from wirewatch.tokens import InvalidToken, verify_token
 from wirewatch.usecases import due_feeds, seed_feeds
 from wirewatch.usecases.delivery import EmailMessage

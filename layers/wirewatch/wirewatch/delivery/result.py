@@ -16,6 +16,8 @@ class SendResult:
     `permanent` marks failures that retrying cannot fix (a deleted channel, a rejected message);
     `detail` is safe to store and show (never a webhook URL, never a message body).
     `retry_after` is the provider's requested wait in seconds when it asked for one.
+    `sender_side` marks permanent failures of our own sending setup (a paused account, an unverified
+    domain): the operator fixes those, so they must not mark the subscriber's subscription failing.
     """
 
     status: SendStatus
@@ -24,6 +26,7 @@ class SendResult:
     provider_id: str | None = None
     permanent: bool = False
     retry_after: float | None = None
+    sender_side: bool = False
 
     @property
     def ok(self) -> bool:

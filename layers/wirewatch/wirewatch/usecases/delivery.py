@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from wirewatch.delivery.result import SendResult
-from wirewatch.delivery.ses import SENDER_ERRORS
+from wirewatch.errors import SecretNotFound
 from wirewatch.models import Subscription
-from wirewatch.secrets import SecretNotFound
 
 # Longer than any send with its retries takes; a claim older than this belongs to a run that died.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -48,12 +47,6 @@ class SlackMessages:
 
 
 Message = EmailMessage | SlackMessages
-
-# Permanent email errors that are about our sending setup, not the subscriber: they must not
-# mark the subscription failing (the operator fixes the sender instead).
-_SENDER_SIDE_ERRORS = frozenset(
-    {"MailFromDomainNotVerifiedException", "AccountSuspendedException", "SendingPausedException"}
-)
 
 
 @dataclass(frozen=True)
@@ -140,6 +133,6 @@ class Postman:
     def _fail(self, sub: Subscription, result: SendResult) -> None:
         reason = f"{sub.channel} delivery failed permanently: {result.detail}"
         # Errors about our own sending setup are the operator's to fix, not the subscriber's.
-        if result.detail not in SENDER_ERRORS:
+        if not result.sender_side:
             self._ledger.set_status(sub.id, "failing", reason)
         self._on_failure(sub, reason)

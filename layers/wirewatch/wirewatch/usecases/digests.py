@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from wirewatch.digest.selection import in_quiet_hours, next_digest_due, select_stories
-from wirewatch.models import Story, Subscription
-from wirewatch.store.subscriptions import DIGEST_CADENCES
+from wirewatch.models import DIGEST_CADENCES, Story, Subscription
 from wirewatch.usecases.delivery import Postman
 from wirewatch.usecases.messages import Composer
 

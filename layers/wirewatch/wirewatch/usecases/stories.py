@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from wirewatch.errors import ConflictError
 from wirewatch.models import Item, Story
-from wirewatch.store.table import ConflictError
 from wirewatch.stories import assign_story
 
 _MAX_ATTEMPTS = 5

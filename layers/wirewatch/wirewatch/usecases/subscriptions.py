@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wirewatch.delivery.slack import InvalidWebhookUrl, validate_webhook_url
 from wirewatch.digest.selection import next_digest_due, parse_clock
-from wirewatch.models import SEVERITIES, TOPICS, Subscription
-from wirewatch.store.subscriptions import CADENCES
+from wirewatch.models import CADENCES, SEVERITIES, TOPICS, Subscription
 from wirewatch.tokens import InvalidToken, verify_token
 
 if TYPE_CHECKING:  # rendering (jinja2) is not loaded by the callers that never subscribe anyone

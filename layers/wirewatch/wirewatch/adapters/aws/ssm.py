@@ -11,21 +11,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from wirewatch.errors import SecretError, SecretNotFound
 
-class SecretError(Exception):
-    """A secret could not be read or written (the message names the parameter, never the value)."""
-
-
-class SecretNotFound(SecretError, KeyError):
-    """No parameter with this name."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"secret not found: {name}")
-        self.name = name
-
-    def __str__(self) -> str:
-        # KeyError would repr() the message; keep it readable.
-        return str(self.args[0])
+__all__ = ["SecretError", "SecretNotFound", "SecretStore"]
 
 
 class SecretStore:

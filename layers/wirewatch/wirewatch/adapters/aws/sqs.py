@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from wirewatch.errors import QueueError
+
+__all__ = ["PollMessage", "QueueError", "SqsPollQueue", "parse_poll_message"]
+
 _RUN_ID = re.compile(r"run-[0-9a-z-]{1,64}")
-
-
-class QueueError(RuntimeError):
-    """Messages could not be sent."""
 
 
 class SqsPollQueue:

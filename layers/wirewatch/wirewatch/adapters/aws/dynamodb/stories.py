@@ -11,9 +11,9 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from wirewatch.adapters.aws.dynamodb.schema import GSI1, TTL_ATTRIBUTE
+from wirewatch.adapters.aws.dynamodb.table import Table, iso, month, months_desc, parse_dt
 from wirewatch.models import Evidence, Story, StorySource
-from wirewatch.store.schema import GSI1, TTL_ATTRIBUTE
-from wirewatch.store.table import Table, iso, month, months_desc, parse_dt
 
 
 def story_to_record(story: Story, retention: timedelta) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from wirewatch.adapters.aws.dynamodb.schema import GSI1, GSI2, TTL_ATTRIBUTE
+from wirewatch.adapters.aws.dynamodb.table import Table, iso, month, months_desc, parse_dt
 from wirewatch.models import Classification, Evidence, Feed, Item
-from wirewatch.store.schema import GSI1, GSI2, TTL_ATTRIBUTE
-from wirewatch.store.table import Table, iso, month, months_desc, parse_dt
 
 
 def feed_to_record(feed: Feed) -> dict[str, Any]:

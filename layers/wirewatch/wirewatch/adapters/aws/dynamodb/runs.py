@@ -8,20 +8,14 @@ The status is derived when read (queued → running → done), so no writer has 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from wirewatch.store.schema import TTL_ATTRIBUTE
-from wirewatch.store.table import StoreError, Table, encode, iso, parse_dt
-
-RUN_RETENTION = timedelta(days=30)
-RUN_COUNTERS = ("feeds", "fetched", "not_modified", "failed", "new_items", "relevant_items", "stories")
-# A run's record must stay well under DynamoDB's 400 KB item limit, whatever the feeds report.
-MAX_ERRORS_PER_BATCH = 25
-MAX_ERROR_CHARS = 300
-RUN_EXPIRY = timedelta(minutes=30)
+from wirewatch.adapters.aws.dynamodb.schema import TTL_ATTRIBUTE
+from wirewatch.adapters.aws.dynamodb.table import StoreError, Table, encode, iso
+from wirewatch.runlog import MAX_ERROR_CHARS, MAX_ERRORS_PER_BATCH, RUN_COUNTERS, RUN_RETENTION, run_view, short_error
 
 
 class RunStore(Table):
@@ -56,7 +50,7 @@ class RunStore(Table):
         names = {"#done": "done_batches", "#errors": "errors", "#updated": "updated_at"}
         values: dict[str, Any] = {
             ":b": str(batch),
-            ":errors": [_short_error(e) for e in errors[:MAX_ERRORS_PER_BATCH]],
+            ":errors": [short_error(e) for e in errors[:MAX_ERRORS_PER_BATCH]],
             ":empty": [],
             ":now": iso(now),
         }
@@ -98,32 +92,4 @@ class RunStore(Table):
         record = self._get(f"RUN#{run_id}", "RUN")
         if record is None:
             return None
-        batches = int(record.get("batches", 0))
-        done = len(record.get("done_batches", ()))
-        status = record.get("status", "queued")
-        if status != "failed":
-            status = "done" if done >= batches else "running" if done else "queued"
-        created = parse_dt(record.get("created_at"))
-        if status in ("queued", "running") and created and now - created > RUN_EXPIRY:
-            status = "expired"
-        return {
-            "id": record["id"],
-            "status": status,
-            "feed_ids": list(record.get("feed_ids", [])),
-            "batches": batches,
-            "batches_done": done,
-            "created_at": record.get("created_at"),
-            "updated_at": record.get("updated_at"),
-            "error": record.get("error"),
-            "report": {name: int(record.get(name, 0)) for name in RUN_COUNTERS}
-            | {"errors": [_short_error(e) for e in record.get("errors", [])]},
-        }
-
-
-def _short_error(error: Mapping[str, Any]) -> dict[str, Any]:
-    status = error.get("status")
-    return {
-        "feed": str(error.get("feed", "")),
-        "status": int(status) if status is not None else None,
-        "error": str(error.get("error") or "")[:MAX_ERROR_CHARS],
-    }
+        return run_view(record, now)

@@ -9,44 +9,23 @@ page is filled across as many queries as the filter needs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
+from wirewatch.adapters.aws.dynamodb.feeds_items import item_from_record
+from wirewatch.adapters.aws.dynamodb.schema import GSI1, GSI2
+from wirewatch.adapters.aws.dynamodb.stories import story_from_record
+from wirewatch.adapters.aws.dynamodb.table import Table, decode, encode, iso, months_desc
 from wirewatch.models import Item, Story
-from wirewatch.store.feeds_items import item_from_record
-from wirewatch.store.schema import GSI1, GSI2
-from wirewatch.store.stories import story_from_record
-from wirewatch.store.table import Table, decode, encode, iso, months_desc
+from wirewatch.paging import Page, PageFilter, Position
 
 T = TypeVar("T")
+__all__ = ["Page", "PageFilter", "PageStore", "Position"]
 # Below every ISO timestamp: the upper bound of a bucket with no position in it.
 _TOP = "~"
 # With a filter, a query reads this many records at least, so sparse matches take few round trips.
 _FILTERED_READ = 100
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a page ended: a month bucket and the index sort key of the page's last record."""
-
-    bucket: str
-    sort_key: str
-
-
-@dataclass(frozen=True)
-class PageFilter:
-    since: datetime
-    until: datetime
-    topic: str | None = None
-    severities: Sequence[str] | None = None  # the severities to keep; None keeps all
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    records: list[T]
-    next: Position | None
 
 
 class PageStore(Table):

@@ -9,13 +9,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from wirewatch.errors import ConflictError, StoreError
 
-class StoreError(RuntimeError):
-    """The table could not be read or written."""
-
-
-class ConflictError(StoreError):
-    """A conditional write lost to a concurrent writer."""
+__all__ = ["ConflictError", "StoreError", "Table"]
 
 
 def iso(value: datetime | None) -> str | None:

@@ -13,15 +13,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from wirewatch.models import Subscription
-from wirewatch.store.schema import GSI1, GSI2
-from wirewatch.store.table import ConflictError, Table, iso, parse_dt
+from wirewatch.adapters.aws.dynamodb.schema import GSI1, GSI2
+from wirewatch.adapters.aws.dynamodb.table import ConflictError, Table, iso, parse_dt
+from wirewatch.models import CADENCES, DIGEST_CADENCES, Subscription
 
-DIGEST_CADENCES = ("hourly", "daily")
 # New, or neither finished (sent / failed) nor held by a live lease.
 _CLAIMABLE = "attribute_not_exists(pk) OR (#status <> :sent AND #status <> :failed AND lease_until < :now)"
-CADENCES = ("immediate", *DIGEST_CADENCES)
 _MAX_ATTEMPTS = 5
+__all__ = ["CADENCES", "DIGEST_CADENCES", "SubscriptionStore"]
 
 
 def subscription_to_record(sub: Subscription) -> dict[str, Any]:

@@ -106,7 +106,9 @@ class SesSender:
                 detail = code
                 if not (code in THROTTLING_ERRORS or code in _TRANSIENT_ERRORS or status == 429 or status >= 500):
                     logger.warning("ses permanent failure", extra={"code": code, "key": idempotency_key})
-                    return SendResult("failed", attempts=attempt, detail=code, permanent=True)
+                    return SendResult(
+                        "failed", attempts=attempt, detail=code, permanent=True, sender_side=code in SENDER_ERRORS
+                    )
             except BotoCoreError as exc:
                 detail = type(exc).__name__
             else:

@@ -1,0 +1,35 @@
+"""Domain errors: one base, raised by adapters and use cases alike, translated in one place (CLI, API)."""
+
+from __future__ import annotations
+
+
+class WirewatchError(Exception):
+    """Base of every error wirewatch raises on purpose."""
+
+
+class StoreError(WirewatchError, RuntimeError):
+    """The store could not be read or written (the message says which store and why)."""
+
+
+class ConflictError(StoreError):
+    """A conditional write lost to a concurrent writer."""
+
+
+class SecretError(WirewatchError):
+    """A secret could not be read or written (the message names the secret, never the value)."""
+
+
+class SecretNotFound(SecretError, KeyError):
+    """No secret with this name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"secret not found: {name}")
+        self.name = name
+
+    def __str__(self) -> str:
+        # KeyError would repr() the message; keep it readable.
+        return str(self.args[0])
+
+
+class QueueError(WirewatchError, RuntimeError):
+    """Poll messages could not be sent."""
