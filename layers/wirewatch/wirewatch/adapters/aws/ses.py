@@ -6,16 +6,14 @@ The idempotency key travels as an email tag so SES events can be matched back to
 
 from __future__ import annotations
 
-import email.policy
-import email.utils
 import re
 import time
 from collections.abc import Callable
-from email.message import EmailMessage
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
+from wirewatch.delivery.mime import build_email, check_header_value, fold_subject, list_unsubscribe_headers
 from wirewatch.delivery.pacing import TokenBucket
 from wirewatch.delivery.result import SendResult, backoff_delay
 from wirewatch.logs import logger
@@ -39,9 +37,6 @@ SENDER_ERRORS = frozenset(
 # SES sandbox rate: the safe assumption when the account's own rate cannot be read.
 DEFAULT_SEND_RATE = 1.0
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
-_ONE_CLICK = "List-Unsubscribe=One-Click"
-# RFC 5322 allows 998 characters; not folding at 78 keeps the long unsubscribe URL on one line.
-_MIME_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 class SesSender:
@@ -62,7 +57,7 @@ class SesSender:
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        _check_header_value("sender", sender)
+        check_header_value("sender", sender)
         self._client = client
         self._sender = sender
         self._configuration_set = configuration_set
@@ -130,20 +125,17 @@ class SesSender:
         unsubscribe_url: str | None,
         idempotency_key: str,
     ) -> dict[str, Any]:
-        _check_header_value("recipient", to)
-        # Subjects come from feed headlines: fold any line breaks so they cannot inject headers.
-        subject = " ".join(subject.split())
-        headers: list[tuple[str, str]] = []
-        if unsubscribe_url is not None:
-            _check_unsubscribe_url(unsubscribe_url)
-            headers = [("List-Unsubscribe", f"<{unsubscribe_url}>"), ("List-Unsubscribe-Post", _ONE_CLICK)]
+        check_header_value("recipient", to)
         if self._raw_mime:
-            content: dict[str, Any] = {"Raw": {"Data": self._mime(to, subject, html, text, headers)}}
+            message = build_email(self._sender, to, subject, html, text, unsubscribe_url)
+            content: dict[str, Any] = {"Raw": {"Data": message.as_bytes()}}
         else:
+            # Simple content: SES builds the MIME, from the same folded subject and list headers.
             simple: dict[str, Any] = {
-                "Subject": {"Data": subject, "Charset": "UTF-8"},
+                "Subject": {"Data": fold_subject(subject), "Charset": "UTF-8"},
                 "Body": {"Html": {"Data": html, "Charset": "UTF-8"}, "Text": {"Data": text, "Charset": "UTF-8"}},
             }
+            headers = list_unsubscribe_headers(unsubscribe_url)
             if headers:
                 simple["Headers"] = [{"Name": name, "Value": value} for name, value in headers]
             content = {"Simple": simple}
@@ -156,19 +148,6 @@ class SesSender:
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
         return request
-
-    def _mime(self, to: str, subject: str, html: str, text: str, headers: list[tuple[str, str]]) -> bytes:
-        message = EmailMessage(policy=_MIME_POLICY)
-        message["From"] = self._sender
-        message["To"] = to
-        message["Subject"] = subject
-        message["Date"] = email.utils.formatdate(usegmt=True)
-        message["MIME-Version"] = "1.0"
-        for name, value in headers:
-            message[name] = value
-        message.set_content(text)
-        message.add_alternative(html, subtype="html")
-        return message.as_bytes()
 
     def _pacer(self) -> TokenBucket:
         if self._bucket is None:
@@ -199,16 +178,6 @@ def _simple_supports_headers(client: Any) -> bool:
 
 def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code") or "unknown")
-
-
-def _check_header_value(what: str, value: str) -> None:
-    if not value or "\r" in value or "\n" in value:
-        raise ValueError(f"{what} must be a non-empty single line")
-
-
-def _check_unsubscribe_url(url: str) -> None:
-    if not url.startswith("https://") or any(c in url for c in "<> \t\r\n"):
-        raise ValueError("unsubscribe_url must be an https URL without spaces or angle brackets")
 
 
 def _tag_value(key: str) -> str:
