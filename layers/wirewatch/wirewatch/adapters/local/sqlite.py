@@ -100,6 +100,17 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of a script (a ";" inside a comment or a string does not end one)."""
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                yield buffer
+            buffer = ""
+
+
 def _topics(topics: Iterable[str]) -> str:
     return " " + " ".join(topics) + " "
 
@@ -122,13 +133,17 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
         self._db.row_factory = sqlite3.Row
-        with self._errors("open"):
-            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode != "wal":
-                raise sqlite3.OperationalError(f"cannot use WAL mode (journal_mode is {mode})")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
+        try:
+            with self._errors("open"):
+                self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+                mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode != "wal":
+                    raise sqlite3.OperationalError(f"cannot use WAL mode (journal_mode is {mode})")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+        except StoreError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         """Close the connection (the file stays consistent whether or not this is called)."""
@@ -151,10 +166,12 @@ class SqliteStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk, say); a failed COMMIT leaves it open.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def _rows(self, what: str, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock, self._errors(what):
@@ -164,22 +181,26 @@ class SqliteStore:
         return int(self._clock())
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if self._schema_version() == SCHEMA_VERSION:
+            return
+        while True:
+            # The version is read again under the write lock: another process may have just migrated.
+            with self._write("upgrade the schema") as db:
+                version = self._schema_version()
+                if version == SCHEMA_VERSION:
+                    return
+                for statement in _statements(MIGRATIONS[version]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {version + 1}")
+
+    def _schema_version(self) -> int:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(
-                f"schema version {version} is newer than this wirewatch ({SCHEMA_VERSION}): upgrade wirewatch"
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this wirewatch understands"
+                f" ({SCHEMA_VERSION}): upgrade wirewatch to open it"
             )
-        for number in range(version, SCHEMA_VERSION):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number + 1}")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        return version
 
     # feeds
 
