@@ -12,11 +12,11 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.support.aws import moto_server
 from wirewatch import runtime
 from wirewatch.adapters.aws import clients as aws
 from wirewatch.adapters.aws.dynamodb.schema import create_table
 from wirewatch.adapters.aws.dynamodb.subscriptions import DIGEST_CADENCES, subscription_to_record
-from wirewatch.local import moto_server
 from wirewatch.models import Subscription
 
 SUBSCRIPTIONS = 10_000

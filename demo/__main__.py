@@ -1,7 +1,7 @@
 """`make demo`: the whole pipeline on bundled feeds, with no network.
 
 Serves demo/feeds/*.xml from a loopback server (re-dated so the newest item is a few minutes old),
-then runs the real `wirewatch` commands against an embedded AWS emulator in a fresh state directory.
+then runs the real `wirewatch` commands on the embedded SQLite store in a fresh state directory.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def wirewatch_json(args: list[str]) -> dict[str, object]:
 
 def run() -> int:
     os.environ["WIREWATCH_ALLOW_LOOPBACK"] = "1"  # the demo's feeds and Slack are on this machine
-    for name in ("AWS_ENDPOINT_URL", "WIREWATCH_TABLE"):
+    for name in ("AWS_ENDPOINT_URL", "WIREWATCH_TABLE", "WIREWATCH_STORE", "WIREWATCH_SMTP_URL"):
         os.environ.pop(name, None)
     now = datetime.now(UTC)
     state = Path(tempfile.mkdtemp(prefix="wirewatch-demo-"))
@@ -133,7 +133,7 @@ def run() -> int:
         feed_list = state / "feeds.toml"
         feed_list.write_text("\n".join(entries), encoding="utf-8")
         print(f"serving {len(entries)} bundled feeds on {server.url('/')}, a Slack catcher on {slack.url('/')}")
-        print(f"local state (embedded AWS emulator) in {state}")
+        print(f"local state (SQLite store, secrets, email outbox) in {state}")
         common = ["--state", str(state)]
 
         banner("wirewatch subscribe slack <catcher> --cadence immediate (the desk channel)")
@@ -153,7 +153,10 @@ def run() -> int:
                 *common,
             ]
         )
-        print(f"{analyst['id']}: pending until the analyst follows the confirmation link (sent through SES)")
+        outbox = sorted((state / "outbox").glob("*.eml"))
+        print(
+            f"{analyst['id']}: pending until the analyst follows the confirmation link ({len(outbox)} mail in outbox/)"
+        )
 
         banner("wirewatch poll (first cycle)")
         if wirewatch(["poll", "--feeds", str(feed_list), *common]):
@@ -173,7 +176,6 @@ def run() -> int:
     code = wirewatch(
         ["digest", "--preview", "--subscription", str(analyst["id"]), "--since", "7d", "--out", str(out), *common]
     )
-    wirewatch(["local", "stop", *common])
     return code
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from wirewatch import local, runtime
+from tests.support.aws import moto_server, prepare_accounts
+from wirewatch import runtime
 from wirewatch.adapters.aws import clients as aws
 from wirewatch.adapters.aws.dynamodb.schema import create_table
-from wirewatch.local import moto_server
 
 
 @pytest.fixture(scope="session")
@@ -64,5 +64,5 @@ def delivery_env(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> di
     for key, value in extra.items():
         monkeypatch.setenv(key, value)
     runtime.reset()
-    local.prepare_accounts()
+    prepare_accounts()
     return aws_env | extra

@@ -1,4 +1,4 @@
-"""The `wirewatch` command in local mode: separate processes share state through --state."""
+"""The `wirewatch` command on the embedded store: separate processes share state through --state."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,22 +14,14 @@ import pytest
 
 from loopback.feed_server import FeedServer
 from tests.support.rss import LAUNCH, SANCTIONS, WEATHER, rss
-from wirewatch.local import stop_emulator
+from wirewatch.models import Classification, Feed, Item, Subscription
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def stop_emulators(tmp_path: Path) -> Iterator[None]:
-    """Each test's commands start a background emulator for its state directory; stop it afterwards."""
-    yield
-    stop_emulator(tmp_path / "state")
 
 
 def wirewatch(*args: str, state: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WIREWATCH_"))}
     env["WIREWATCH_ALLOW_LOOPBACK"] = "1"
-    env["WIREWATCH_LOCAL_IDLE_SECONDS"] = "120"  # a safety net should a test die before its teardown
     return subprocess.run(
         [sys.executable, "-m", "wirewatch.cli", *args, "--state", str(state)],
         capture_output=True,
@@ -96,11 +88,68 @@ def test_bad_feed_list_is_a_clear_error(tmp_path: Path) -> None:
     assert "line 1" in result.stderr and "not an http(s) URL" in result.stderr
 
 
-def test_state_survives_the_emulator_stopping(tmp_path: Path) -> None:
+def test_an_emulator_era_state_dir_is_imported_once_with_nothing_lost(tmp_path: Path) -> None:
+    from wirewatch.adapters.aws.dynamodb.feeds_items import feed_to_record, item_to_record
+    from wirewatch.adapters.aws.dynamodb.subscriptions import subscription_to_record
+    from wirewatch.adapters.aws.dynamodb.table import encode
+
+    state = tmp_path / "state"
+    state.mkdir()
+    now = datetime.now(UTC)
+    item = Item(
+        id="i1",
+        feed_id="wire",
+        source="Wire",
+        title="North Korea fires a ballistic missile",
+        link="https://wire.example.com/1",
+        summary="",
+        published=now - timedelta(hours=1),
+        first_seen=now - timedelta(hours=1),
+        language="en",
+        classification=Classification(topics=("missile",), scores={"missile": 5.0}, severity="high"),
+    )
+    sub = Subscription(id="sub-1", channel="slack", target="/wirewatch/slack/sub-1", status="active", created_at=now)
+    delivery = {"pk": "SUB#sub-1", "sk": "DELIVERY#ALERT#s1", "status": "sent", "attempts": 1, "channel": "slack"}
+    rows = [
+        feed_to_record(Feed(id="wire", url="https://wire.example.com/rss", name="Wire", etag='"e1"')),
+        item_to_record(item, now + timedelta(days=30)),
+        subscription_to_record(sub),
+        delivery,
+    ]
+    (state / "table.jsonl").write_text("".join(json.dumps(encode(r)) + "\n" for r in rows))
+    (state / "parameters.json").write_text(json.dumps({"/wirewatch/slack/sub-1": "https://hooks.slack.com/x"}))
+
+    feeds = as_json(wirewatch("feeds", "--json", state=state))
+    items = as_json(wirewatch("items", "--json", state=state))
+    subs = as_json(wirewatch("subscriptions", "--json", state=state))
+
+    assert [(f["id"], f["url"]) for f in feeds] == [("wire", "https://wire.example.com/rss")]
+    assert [i["title"] for i in items] == [item.title]
+    assert [(s["id"], s["status"]) for s in subs] == [("sub-1", "active")]
+    assert not (state / "table.jsonl").exists() and (state / "table.jsonl.imported").exists()
+    secrets = json.loads((state / "secrets.json").read_text())
+    assert secrets["/wirewatch/slack/sub-1"] == "https://hooks.slack.com/x"
+    assert (state / "secrets.json").stat().st_mode & 0o077 == 0
+    # imported once: a second command finds nothing to import and the same data
+    assert as_json(wirewatch("feeds", "--json", state=state)) == feeds
+
+
+def _processes_holding(directory: Path) -> list[int]:
+    """Pids of the processes with a file open under directory (read from /proc, no tools needed)."""
+    holders = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(str(directory) in os.readlink(fd) for fd in fd_dir.iterdir()):
+                holders.append(int(fd_dir.parent.name))
+        except OSError:
+            continue  # a process that ended, or one we may not look into
+    return holders
+
+
+def test_no_background_process_outlives_a_command(tmp_path: Path) -> None:
     state = tmp_path / "state"
     added = wirewatch("feeds", "add", "https://wire.example.com/rss.xml", "--name", "Kept", state=state)
     assert added.returncode == 0, added.stderr
-    stopped = wirewatch("local", "stop", state=state)
-    assert "stopped (state saved)" in stopped.stdout
-    # the next command starts a fresh emulator, which restores the saved table
     assert [f["name"] for f in as_json(wirewatch("feeds", "--json", state=state))] == ["Kept"]
+    assert (state / "wirewatch.db").exists()
+    assert _processes_holding(state) == []

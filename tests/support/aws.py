@@ -4,12 +4,56 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
+import os
+import secrets
+import socket
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from tests.support.paths import REPO
+
+SENDER = "wirewatch@example.com"
+TOKEN_KEY_PARAMETER = "/wirewatch/token-key"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """Run a moto server on a loopback port; yields its endpoint URL (tests and benchmarks only)."""
+    from moto.server import ThreadedMotoServer
+
+    # werkzeug logs every request at INFO; the emulator should be as quiet as the real thing.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def prepare_accounts() -> None:
+    """What a deployed stack has and an empty moto lacks: a verified sender and a link-signing key."""
+    from wirewatch.adapters.aws import clients
+
+    clients.client("sesv2").create_email_identity(EmailIdentity=os.environ.get("WIREWATCH_SENDER", SENDER))
+    ssm = clients.client("ssm")
+    name = os.environ.get("WIREWATCH_TOKEN_KEY_PARAMETER", TOKEN_KEY_PARAMETER)
+    try:
+        ssm.get_parameter(Name=name)
+    except ssm.exceptions.ParameterNotFound:
+        ssm.put_parameter(Name=name, Value=secrets.token_hex(32), Type="SecureString")
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The `wirewatch` command — locally (embedded AWS emulator) or against a deployed stack."""
+"""The `wirewatch` command: on this machine (embedded SQLite store) or against a deployed stack (DynamoDB)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wirewatch.config import ConfigError
-from wirewatch.feedlist import FeedListError, default_feeds, feed_id_for_url, parse_feed_list
+from wirewatch.feedlist import FeedListError, feed_id_for_url, parse_feed_list
 from wirewatch.models import TOPICS, Feed, Story, Subscription
 from wirewatch.views import feed_view, item_view, subscription_view
+
+if TYPE_CHECKING:
+    from wirewatch.adapters.local.sqlite import SqliteStore
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -35,14 +37,6 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-def _aws_session(args: argparse.Namespace) -> AbstractContextManager[Any]:
-    from wirewatch import local
-
-    if args.state is not None or local.wants_local_mode(os.environ):
-        return local.local_aws(Path(args.state) if args.state else local.default_state_dir())
-    return nullcontext()
-
-
 def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -51,16 +45,16 @@ def cmd_poll(args: argparse.Namespace) -> int:
     from wirewatch import runtime
     from wirewatch.usecases import due_feeds, seed_feeds
 
-    repo = runtime.repository()
-    if args.feeds:
-        feeds = seed_feeds(repo, parse_feed_list(Path(args.feeds).read_text("utf-8")))
-    else:
-        feeds = repo.list_feeds() or seed_feeds(repo, default_feeds())
     now = datetime.now(UTC)
-    selected = [f for f in feeds if f.enabled] if args.force else due_feeds(feeds, now)
+    if args.feeds:
+        feeds = seed_feeds(runtime.repository(), parse_feed_list(Path(args.feeds).read_text("utf-8")))
+        selected = [f for f in feeds if f.enabled] if args.force else due_feeds(feeds, now)
+    else:
+        selection = runtime.select_feeds(now, force=args.force)
+        feeds, selected = selection.feeds, selection.due
     report = runtime.run_poll(selected, now=now)
-    # On AWS the table's stream triggers the alert function; locally we alert right after the poll.
-    alerts = [runtime.run_alert(s.id, now) for s in report.stories if s.severity == "urgent" and not s.alerted]
+    # On AWS the table's stream triggers the alert function; on one machine we alert right after the poll.
+    alerts = runtime.run_pending_alerts(now) if runtime.is_local() else []
     if args.json:
         _print_json(report.to_dict() | {"alerts": [a.to_dict() for a in alerts]})
     else:
@@ -291,16 +285,43 @@ def write_preview(
     (out / "slack.json").write_text(json.dumps(slack, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def cmd_local(args: argparse.Namespace) -> int:
-    from wirewatch import local
+def _local_store() -> SqliteStore:
+    """The SQLite store, or a UsageError for the commands that only make sense on one machine."""
+    from wirewatch import runtime
+    from wirewatch.adapters.local.sqlite import SqliteStore
 
-    state = Path(args.state) if args.state else local.default_state_dir()
-    if args.local_command == "stop":
-        stopped = local.stop_emulator(state)
-        print(f"emulator for {state}: {'stopped (state saved)' if stopped else 'not running'}")
-        return 0
-    endpoint = local.emulator_endpoint(state)
-    print(f"emulator for {state}: {'running at ' + endpoint if endpoint else 'not running'}")
+    if not runtime.is_local():
+        raise UsageError("this command works on the local SQLite store (unset WIREWATCH_TABLE, or use --state)")
+    store = runtime.repository()
+    assert isinstance(store, SqliteStore)
+    return store
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from wirewatch.adapters.local.runner import Intervals, run_service
+
+    _local_store()
+
+    intervals = Intervals(
+        poll=parse_duration(args.poll_every),
+        digest=parse_duration(args.digest_every),
+        purge=parse_duration(args.purge_every),
+    )
+    return run_service(intervals, once=args.once)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    store = _local_store()
+    target = Path(args.file)
+    if target.exists():
+        raise UsageError(f"{target} exists; choose a new file name")
+    store.backup(target)
+    print(f"backed up {store.path} to {target} ({target.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    print(f"purged {_local_store().purge_expired()} expired rows")
     return 0
 
 
@@ -321,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument(
         "--state",
         default=argparse.SUPPRESS,
-        help="local state directory (embedded AWS); default: per-user data dir",
+        help="state directory (SQLite store, secrets, outbox); default: $WIREWATCH_STATE_DIR or the user's data dir",
     )
 
     def with_state(name: str, parent: Any = sub, **kwargs: Any) -> argparse.ArgumentParser:
@@ -400,9 +421,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address")
     serve.set_defaults(func=cmd_serve, aws=True)
 
-    local_mode = with_state("local", help="the local AWS emulator: status, or stop it (it saves its state)")
-    local_mode.add_argument("local_command", choices=("status", "stop"))
-    local_mode.set_defaults(func=cmd_local, aws=False)
+    run = with_state("run", help="the whole service on this machine, in the foreground: poll, alert, digest, purge")
+    run.add_argument("--once", action="store_true", help="run one cycle and exit")
+    run.add_argument("--poll-every", default="2m", help="how often due feeds are polled")
+    run.add_argument("--digest-every", default="15m", help="how often due digests are sent")
+    run.add_argument("--purge-every", default="1h", help="how often expired rows are deleted")
+    run.set_defaults(func=cmd_run, aws=True)
+
+    backup = with_state("backup", help="copy the local database to FILE, safely while wirewatch runs")
+    backup.add_argument("file")
+    backup.set_defaults(func=cmd_backup, aws=True)
+
+    purge = with_state("purge", help="delete expired rows from the local database now")
+    purge.set_defaults(func=cmd_purge, aws=True)
 
     classify = sub.add_parser("classify", help="classify JSON lines (id, title, summary, lang) from FILE or stdin")
     classify.add_argument("file", nargs="?")
@@ -424,10 +455,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         logger.setLevel("WARNING")
     func: Callable[[argparse.Namespace], int] = args.func
+    if args.state is not None:
+        from wirewatch import runtime
+
+        os.environ["WIREWATCH_STATE_DIR"] = args.state
+        os.environ.setdefault("WIREWATCH_STORE", "sqlite")
+        runtime.reset()
     try:
-        if getattr(args, "aws", False):
-            with _aws_session(args):
-                return func(args)
         return func(args)
     except (UsageError, FeedListError, ConfigError, ValidationError, InvalidToken, OSError) as exc:
         print(f"wirewatch: {exc}", file=sys.stderr)

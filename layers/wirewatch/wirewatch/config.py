@@ -8,14 +8,26 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+LOCAL_SENDER = "wirewatch@localhost"
+# `wirewatch serve`'s default address: the link base of confirm and unsubscribe links in local mode.
+LOCAL_PUBLIC_URL = "http://127.0.0.1:3000"
+
 
 class ConfigError(ValueError):
     """A setting is missing or malformed."""
 
 
+# The table an AWS endpoint of one's own (moto, DynamoDB Local) gets when WIREWATCH_TABLE is unset.
+LOCAL_TABLE = "wirewatch-local"
+
+
 @dataclass(frozen=True)
 class Settings:
-    table_name: str
+    table_name: str = LOCAL_TABLE
+    store: str = "dynamodb"  # dynamodb | sqlite
+    state_dir: str = ""  # sqlite: the directory holding the database, secrets and outbox
+    aws_endpoint: str | None = None
+    smtp_url: str | None = None
     poll_queue_url: str | None = None
     allow_loopback: bool = False
     concurrency: int = 32
@@ -43,10 +55,20 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from environment variables (WIREWATCH_*)."""
         table = env.get("WIREWATCH_TABLE", "").strip()
-        if not table:
-            raise ConfigError("WIREWATCH_TABLE is required: the DynamoDB table name")
+        endpoint = env.get("AWS_ENDPOINT_URL", "").strip() or None
+        # No table and no endpoint of one's own: one machine, on the embedded store.
+        store = _read(
+            env, "WIREWATCH_STORE", _choice("sqlite", "dynamodb"), "dynamodb" if table or endpoint else "sqlite"
+        )
+        if store == "dynamodb" and not table and not endpoint:
+            raise ConfigError("WIREWATCH_TABLE is required with WIREWATCH_STORE=dynamodb: the DynamoDB table name")
+        local = store == "sqlite"
         return cls(
-            table_name=table,
+            table_name=table or LOCAL_TABLE,
+            store=store,
+            state_dir=env.get("WIREWATCH_STATE_DIR", "").strip() or _default_state_dir(env),
+            aws_endpoint=endpoint,
+            smtp_url=_read(env, "WIREWATCH_SMTP_URL", _smtp_url, None, secret=True),
             poll_queue_url=env.get("WIREWATCH_POLL_QUEUE_URL") or None,
             allow_loopback=_read(env, "WIREWATCH_ALLOW_LOOPBACK", _flag, False),
             concurrency=_read(env, "WIREWATCH_CONCURRENCY", _positive(int), 32),
@@ -61,9 +83,9 @@ class Settings:
             backoff_max_seconds=_read(env, "WIREWATCH_BACKOFF_MAX_SECONDS", _positive(float), 21600.0),
             feeds_per_message=_read(env, "WIREWATCH_FEEDS_PER_MESSAGE", _positive(int), 10),
             story_window_hours=_read(env, "WIREWATCH_STORY_WINDOW_HOURS", _positive(float), 72.0),
-            sender=env.get("WIREWATCH_SENDER") or None,
+            sender=env.get("WIREWATCH_SENDER") or (LOCAL_SENDER if local else None),
             ses_configuration_set=env.get("WIREWATCH_SES_CONFIGURATION_SET") or None,
-            public_url=_read(env, "WIREWATCH_PUBLIC_URL", _https_url, None),
+            public_url=_read(env, "WIREWATCH_PUBLIC_URL", _https_url, LOCAL_PUBLIC_URL if local else None),
             token_key_parameter=env.get("WIREWATCH_TOKEN_KEY_PARAMETER") or "/wirewatch/token-key",
             slack_secret_prefix=env.get("WIREWATCH_SLACK_SECRET_PREFIX") or "/wirewatch/slack/",
             send_empty_digests=_read(env, "WIREWATCH_SEND_EMPTY_DIGESTS", _flag, False),
@@ -79,14 +101,28 @@ class Settings:
         return str(value)
 
 
-def _read(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
+def _default_state_dir(env: Mapping[str, str]) -> str:
+    # The per-user data directory (XDG_DATA_HOME aware).
+    base = env.get("XDG_DATA_HOME") or f"{env.get('HOME') or '~'}/.local/share"
+    return f"{base}/wirewatch"
+
+
+def _smtp_url(raw: str) -> str:
+    if not raw.startswith(("smtp://", "smtps://")):
+        raise ValueError("must be smtp://[user[:password]@]host[:port] (STARTTLS) or smtps://... (TLS)")
+    return raw
+
+
+def _read(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T, *, secret: bool = False) -> T:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
         return parse(raw.strip())
     except ValueError as exc:
-        raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from exc
+        # A value that may carry a password is never echoed.
+        shown = "(value hidden)" if secret else repr(raw)
+        raise ConfigError(f"{name}={shown} is not valid: {exc}") from None
 
 
 def _flag(raw: str) -> bool:

@@ -1,33 +1,37 @@
 """The composition root: builds adapters from settings once per process, for handlers and the CLI.
 
-Delivery adapters are imported inside their factories: the poll path never loads jinja2, the
-senders or their clients (cold starts count).
+WIREWATCH_STORE picks the adapters: `dynamodb` (Lambda, or any AWS endpoint) builds the AWS ones,
+`sqlite` (one machine) the local ones. Adapters are imported inside their factories: a handler never
+loads the local adapters, the CLI on SQLite never loads botocore, and the poll path never loads
+jinja2 or the senders (cold starts count).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wirewatch.adapters.aws import clients as aws
-from wirewatch.adapters.aws.dynamodb import Repository
-from wirewatch.adapters.aws.sqs import SqsPollQueue
 from wirewatch.classify import classify
 from wirewatch.config import ConfigError, Settings
 from wirewatch.feeds.fetch import FetchLimits, FetchResult, fetch_each
 from wirewatch.models import Feed, Subscription
-from wirewatch.usecases import PollReport, poll
+from wirewatch.usecases import FeedSelection, PollReport, poll
 
 if TYPE_CHECKING:
-    from wirewatch.adapters.aws.ses import SesSender
+    from wirewatch.adapters.aws.dynamodb import Repository
+    from wirewatch.adapters.aws.sqs import SqsPollQueue
     from wirewatch.adapters.aws.ssm import SecretStore
+    from wirewatch.adapters.local.secrets import LocalSecretStore
+    from wirewatch.adapters.local.sqlite import SqliteStore
     from wirewatch.delivery.slack import SlackSender
     from wirewatch.models import Subscription
     from wirewatch.usecases.alerts import AlertReport
-    from wirewatch.usecases.delivery import Postman
+    from wirewatch.usecases.delivery import EmailSender, Postman
     from wirewatch.usecases.digests import DigestReport
     from wirewatch.usecases.feedback import EmailFeedback
     from wirewatch.usecases.messages import Composer
@@ -40,14 +44,41 @@ def settings() -> Settings:
     return Settings.from_env(os.environ)
 
 
+def is_local() -> bool:
+    """True when this process runs on one machine's embedded store."""
+    return settings().store == "sqlite"
+
+
+def state_dir() -> Path:
+    """The local state directory (database, secrets, outbox)."""
+    return Path(settings().state_dir).expanduser()
+
+
 @functools.cache
-def repository() -> Repository:
-    """The table repository."""
-    return Repository(aws.client("dynamodb"), settings().table_name)
+def repository() -> Repository | SqliteStore:
+    """The store: the DynamoDB table, or the state directory's SQLite file."""
+    config = settings()
+    if is_local():
+        from wirewatch.adapters.local.statedir import open_store
+
+        return open_store(state_dir())
+    from wirewatch.adapters.aws import clients as aws
+    from wirewatch.adapters.aws.dynamodb import Repository
+
+    client = aws.client("dynamodb")
+    if config.aws_endpoint:
+        # An endpoint of one's own (moto, DynamoDB Local) starts empty; a deployed table exists already.
+        from wirewatch.adapters.aws.dynamodb.schema import create_table
+
+        create_table(client, config.table_name)
+    return Repository(client, config.table_name)
 
 
 def poll_queue() -> SqsPollQueue:
     """The poll queue adapter (dispatch only)."""
+    from wirewatch.adapters.aws import clients as aws
+    from wirewatch.adapters.aws.sqs import SqsPollQueue
+
     url = settings().poll_queue_url
     if not url:
         raise ConfigError("WIREWATCH_POLL_QUEUE_URL is required to dispatch polls")
@@ -89,16 +120,27 @@ def run_poll(feeds: Sequence[Feed], now: datetime | None = None) -> PollReport:
 
 
 @functools.cache
-def secret_store() -> SecretStore:
-    """SSM SecureString parameters (Slack webhooks, the token key), cached with a TTL."""
+def secret_store() -> SecretStore | LocalSecretStore:
+    """Slack webhooks and the token key: SSM SecureString parameters (cached with a TTL), or the local secrets file."""
+    if is_local():
+        from wirewatch.adapters.local.statedir import secret_store as local_secrets
+
+        return local_secrets(state_dir())
+    from wirewatch.adapters.aws import clients as aws
     from wirewatch.adapters.aws.ssm import SecretStore
 
     return SecretStore(aws.client("ssm"))
 
 
 def token_key() -> bytes:
-    """The HMAC key that signs confirm and unsubscribe links."""
-    return secret_store().get(settings().token_key_parameter).encode()
+    """The HMAC key that signs confirm and unsubscribe links (generated on first use on one machine)."""
+    secrets, name = secret_store(), settings().token_key_parameter
+    if is_local():
+        from wirewatch.adapters.local.secrets import LocalSecretStore
+
+        assert isinstance(secrets, LocalSecretStore)
+        return secrets.get_or_create(name).encode()
+    return secrets.get(name).encode()
 
 
 def composer() -> Composer:
@@ -113,7 +155,6 @@ def postman() -> Postman:
     """Ledger-backed sender for both channels; SES and Slack clients are built on first use."""
     import httpx
 
-    from wirewatch.adapters.aws.ses import SesSender
     from wirewatch.delivery.slack import SlackSender
     from wirewatch.logs import logger
     from wirewatch.metrics import count
@@ -122,7 +163,14 @@ def postman() -> Postman:
     config = settings()
 
     @functools.cache
-    def ses() -> SesSender:
+    def email() -> EmailSender:
+        if is_local():
+            from wirewatch.adapters.local.mail import local_email_sender
+
+            return local_email_sender(state_dir(), config.smtp_url, config.require("sender"))
+        from wirewatch.adapters.aws import clients as aws
+        from wirewatch.adapters.aws.ses import SesSender
+
         return SesSender(
             aws.client("sesv2"),
             sender=config.require("sender"),
@@ -140,7 +188,7 @@ def postman() -> Postman:
 
     return Postman(
         repository(),
-        email=ses,
+        email=email,
         slack=slack,
         webhook_url=lambda sub: secret_store().get(sub.target),
         on_failure=delivery_failed,
@@ -151,7 +199,8 @@ def reset() -> None:
     """Forget cached settings and adapters (tests, local mode)."""
     for cached in (settings, repository, secret_store, postman):
         cached.cache_clear()
-    aws.reset_clients()
+    if "wirewatch.adapters.aws.clients" in sys.modules:
+        sys.modules["wirewatch.adapters.aws.clients"].reset_clients()
 
 
 def run_alert(story_id: str, now: datetime) -> AlertReport:
@@ -166,6 +215,28 @@ def run_alert(story_id: str, now: datetime) -> AlertReport:
         compose=lambda sub, story: compose.alert(sub, story, now),
         now=now,
     )
+
+
+def run_pending_alerts(now: datetime) -> list[AlertReport]:
+    """Alert the urgent stories not alerted yet (after a poll on one machine: there is no table stream)."""
+    from wirewatch.usecases.alerts import alert_pending
+
+    compose = composer()
+    return alert_pending(
+        store=repository(),
+        postman=postman(),
+        compose=lambda sub, story: compose.alert(sub, story, now),
+        window=timedelta(hours=settings().story_window_hours),
+        now=now,
+    )
+
+
+def select_feeds(now: datetime, *, force: bool = False) -> FeedSelection:
+    """The feeds to poll now, seeding the bundled list into an empty catalog."""
+    from wirewatch.feedlist import default_feeds
+    from wirewatch.usecases import select_feeds as select
+
+    return select(repository(), initial_feeds=default_feeds, now=now, force=force)
 
 
 def run_digests(now: datetime) -> DigestReport:

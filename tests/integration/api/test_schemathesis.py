@@ -31,7 +31,8 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     unsupported_method,
 )
 
-from wirewatch import local, runtime  # noqa: E402
+from tests.support.aws import prepare_accounts  # noqa: E402
+from wirewatch import runtime  # noqa: E402
 from wirewatch.adapters.aws import clients as aws  # noqa: E402
 from wirewatch.adapters.aws.dynamodb.schema import create_table  # noqa: E402
 from wirewatch.api.serve import make_server  # noqa: E402
@@ -94,7 +95,7 @@ def base_url(moto_endpoint: str) -> Iterator[str]:
         patch.setattr(SlackSender, "send", _slack_ok)
         runtime.reset()
         create_table(aws.client("dynamodb"), os.environ["WIREWATCH_TABLE"])
-        local.prepare_accounts()
+        prepare_accounts()
         runtime.repository().add_feed(Feed(id="wire", url="http://127.0.0.1:9/wire.xml", name="Wire"))
         server = make_server(port=0)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

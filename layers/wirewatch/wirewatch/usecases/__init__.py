@@ -3,6 +3,7 @@
 from wirewatch.usecases.poll import (
     DispatchReport,
     FeedOutcome,
+    FeedSelection,
     PollReport,
     Reclassification,
     build_items,
@@ -11,11 +12,13 @@ from wirewatch.usecases.poll import (
     poll,
     reclassify,
     seed_feeds,
+    select_feeds,
 )
 
 __all__ = [
     "DispatchReport",
     "FeedOutcome",
+    "FeedSelection",
     "PollReport",
     "Reclassification",
     "build_items",
@@ -24,4 +27,5 @@ __all__ = [
     "poll",
     "reclassify",
     "seed_feeds",
+    "select_feeds",
 ]

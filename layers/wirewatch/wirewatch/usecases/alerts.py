@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from wirewatch.digest.selection import should_alert
@@ -14,6 +14,7 @@ from wirewatch.usecases.delivery import Message, Postman
 
 class AlertStore(Protocol):
     def get_story(self, story_id: str) -> Story | None: ...
+    def stories_seen_between(self, since: datetime, until: datetime, limit: int | None = None) -> list[Story]: ...
     def active_subscriptions(self) -> list[Subscription]: ...
     def mark_story_alerted(self, story_id: str) -> None: ...
 
@@ -71,3 +72,24 @@ def alert_story(
     if not pending:
         store.mark_story_alerted(story.id)
     return AlertReport(story.id, sent, skipped, failed, tuple(pending))
+
+
+def alert_pending(
+    *,
+    store: AlertStore,
+    postman: Postman,
+    compose: Callable[[Subscription, Story], Message],
+    window: timedelta,
+    now: datetime,
+) -> list[AlertReport]:
+    """Alert every urgent story active within `window` that is not flagged alerted yet (one machine's alert step).
+
+    On AWS the table's stream starts alert_story; on one machine this runs after each poll, and it
+    also retries the sends an earlier run left pending.
+    """
+    stories = store.stories_seen_between(now - window, now)
+    return [
+        alert_story(s.id, store=store, postman=postman, compose=compose, now=now)
+        for s in stories
+        if s.severity == "urgent" and not s.alerted
+    ]

@@ -250,6 +250,29 @@ def seed_feeds(catalog: FeedCatalog, feeds: Sequence[Feed]) -> list[Feed]:
     return [known[f.id] for f in feeds if f.id in known]
 
 
+@dataclass(frozen=True)
+class FeedSelection:
+    feeds: list[Feed]  # every feed of the catalog, after seeding
+    due: list[Feed]
+    seeded: int
+
+
+def select_feeds(
+    catalog: FeedCatalog, *, initial_feeds: Callable[[], list[Feed]], now: datetime, force: bool = False
+) -> FeedSelection:
+    """The feeds to poll now: the due ones (every enabled one with force); the initial list is seeded on first run.
+
+    One selection for every way a poll starts: dispatch, `wirewatch poll`, `wirewatch run`, POST /poll.
+    """
+    feeds = catalog.list_feeds()
+    seeded = 0
+    if not feeds:
+        feeds = seed_feeds(catalog, initial_feeds())
+        seeded = len(feeds)
+    due = [f for f in feeds if f.enabled] if force else due_feeds(feeds, now)
+    return FeedSelection(feeds, due, seeded)
+
+
 def dispatch(
     *,
     catalog: FeedCatalog,
@@ -259,15 +282,11 @@ def dispatch(
     now: datetime,
 ) -> DispatchReport:
     """Send the feeds that are due to the poll queue in batches; seed the initial list on first run."""
-    feeds = catalog.list_feeds()
-    seeded = 0
-    if not feeds:
-        feeds = seed_feeds(catalog, initial_feeds())
-        seeded = len(feeds)
-    due = [f.id for f in due_feeds(feeds, now)]
+    selection = select_feeds(catalog, initial_feeds=initial_feeds, now=now)
+    due = [f.id for f in selection.due]
     batches = [due[i : i + feeds_per_message] for i in range(0, len(due), feeds_per_message)]
     messages = queue.send_batches(batches) if batches else 0
-    return DispatchReport(feeds=len(feeds), due=len(due), messages=messages, seeded=seeded)
+    return DispatchReport(feeds=len(selection.feeds), due=len(due), messages=messages, seeded=selection.seeded)
 
 
 class ReclassifyStore(Protocol):
