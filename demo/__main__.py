@@ -117,8 +117,10 @@ def wirewatch_json(args: list[str]) -> dict[str, object]:
 
 def run() -> int:
     os.environ["WIREWATCH_ALLOW_LOOPBACK"] = "1"  # the demo's feeds and Slack are on this machine
-    for name in ("AWS_ENDPOINT_URL", "WIREWATCH_TABLE", "WIREWATCH_STORE", "WIREWATCH_SMTP_URL"):
-        os.environ.pop(name, None)
+    on_dynamodb = os.environ.get("WIREWATCH_STORE") == "dynamodb"  # the same flow on a DynamoDB endpoint (tests)
+    if not on_dynamodb:
+        for name in ("AWS_ENDPOINT_URL", "WIREWATCH_TABLE", "WIREWATCH_STORE", "WIREWATCH_SMTP_URL"):
+            os.environ.pop(name, None)
     now = datetime.now(UTC)
     state = Path(tempfile.mkdtemp(prefix="wirewatch-demo-"))
     out = Path("out") / "demo-digest"
@@ -133,7 +135,8 @@ def run() -> int:
         feed_list = state / "feeds.toml"
         feed_list.write_text("\n".join(entries), encoding="utf-8")
         print(f"serving {len(entries)} bundled feeds on {server.url('/')}, a Slack catcher on {slack.url('/')}")
-        print(f"local state (SQLite store, secrets, email outbox) in {state}")
+        where = f"DynamoDB at {os.environ.get('AWS_ENDPOINT_URL')}" if on_dynamodb else "SQLite store, secrets, outbox"
+        print(f"local state ({where}) in {state}")
         common = ["--state", str(state)]
 
         banner("wirewatch subscribe slack <catcher> --cadence immediate (the desk channel)")
@@ -153,10 +156,8 @@ def run() -> int:
                 *common,
             ]
         )
-        outbox = sorted((state / "outbox").glob("*.eml"))
-        print(
-            f"{analyst['id']}: pending until the analyst follows the confirmation link ({len(outbox)} mail in outbox/)"
-        )
+        sent = "through SES" if on_dynamodb else f"{len(list((state / 'outbox').glob('*.eml')))} message in outbox/"
+        print(f"{analyst['id']}: pending until the analyst follows the confirmation link ({sent})")
 
         banner("wirewatch poll (first cycle)")
         if wirewatch(["poll", "--feeds", str(feed_list), *common]):

@@ -53,8 +53,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         selection = runtime.select_feeds(now, force=args.force)
         feeds, selected = selection.feeds, selection.due
     report = runtime.run_poll(selected, now=now)
-    # On AWS the table's stream triggers the alert function; on one machine we alert right after the poll.
-    alerts = runtime.run_pending_alerts(now) if runtime.is_local() else []
+    alerts = [] if runtime.has_table_stream() else runtime.run_pending_alerts(now)
     if args.json:
         _print_json(report.to_dict() | {"alerts": [a.to_dict() for a in alerts]})
     else:
@@ -444,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run a subcommand, translating domain errors to messages and exit codes."""
-    from wirewatch.adapters.aws.dynamodb import StoreError
+    from wirewatch.errors import StoreError, WirewatchError
     from wirewatch.tokens import InvalidToken
     from wirewatch.usecases.subscriptions import NotFound, ValidationError
 
@@ -472,6 +471,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"wirewatch: storage failed: {exc}", file=sys.stderr)
         return 3
+    except WirewatchError as exc:
+        print(f"wirewatch: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -49,6 +49,16 @@ def is_local() -> bool:
     return settings().store == "sqlite"
 
 
+def has_table_stream() -> bool:
+    """True on a deployed stack, where the table's stream starts the alert function after a poll.
+
+    The SQLite store and an endpoint of one's own (moto, DynamoDB Local) have no stream: there the
+    command that polled sends the alerts itself.
+    """
+    config = settings()
+    return config.store == "dynamodb" and not config.aws_endpoint
+
+
 def state_dir() -> Path:
     """The local state directory (database, secrets, outbox)."""
     return Path(settings().state_dir).expanduser()

@@ -18,7 +18,7 @@ from typing import IO
 
 from wirewatch.adapters.local.secrets import SECRETS_FILE, LocalSecretStore
 from wirewatch.adapters.local.sqlite import DATABASE_FILE, SqliteStore
-from wirewatch.errors import StoreError
+from wirewatch.errors import StoreError, WirewatchError
 
 RUN_LOCK_FILE = "run.lock"
 
@@ -52,7 +52,7 @@ def secret_store(state_dir: Path) -> LocalSecretStore:
     return LocalSecretStore(prepare(state_dir) / SECRETS_FILE)
 
 
-class AlreadyRunning(StoreError):
+class AlreadyRunning(WirewatchError):
     """Another `wirewatch run` holds the state directory."""
 
 

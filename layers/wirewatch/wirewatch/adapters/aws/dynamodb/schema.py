@@ -45,10 +45,10 @@ TABLE_DEFINITION: dict[str, Any] = {
 
 def create_table(client: Any, table_name: str) -> None:
     """Create the table (local mode and tests); a no-op when it exists."""
-    existing = client.list_tables().get("TableNames", [])
-    if table_name in existing:
-        return
-    client.create_table(TableName=table_name, **TABLE_DEFINITION)
+    try:
+        client.create_table(TableName=table_name, **TABLE_DEFINITION)
+    except client.exceptions.ResourceInUseException:
+        return  # it exists (list_tables would need paging to tell)
     client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     client.update_time_to_live(
         TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
