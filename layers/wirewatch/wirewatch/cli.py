@@ -461,6 +461,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("WIREWATCH_STORE", "sqlite")
         runtime.reset()
     try:
+        if getattr(args, "aws", False):
+            from wirewatch import runtime
+
+            runtime.ensure_table()
         return func(args)
     except (UsageError, FeedListError, ConfigError, ValidationError, InvalidToken, OSError) as exc:
         print(f"wirewatch: {exc}", file=sys.stderr)

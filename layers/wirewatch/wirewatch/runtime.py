@@ -75,13 +75,17 @@ def repository() -> Repository | SqliteStore:
     from wirewatch.adapters.aws import clients as aws
     from wirewatch.adapters.aws.dynamodb import Repository
 
-    client = aws.client("dynamodb")
-    if config.aws_endpoint:
-        # An endpoint of one's own (moto, DynamoDB Local) starts empty; a deployed table exists already.
+    return Repository(aws.client("dynamodb"), config.table_name)
+
+
+def ensure_table() -> None:
+    """Create the table on an endpoint of one's own (DynamoDB Local starts empty; the CLI calls this)."""
+    config = settings()
+    if config.store == "dynamodb" and config.aws_endpoint:
+        from wirewatch.adapters.aws import clients as aws
         from wirewatch.adapters.aws.dynamodb.schema import create_table
 
-        create_table(client, config.table_name)
-    return Repository(client, config.table_name)
+        create_table(aws.client("dynamodb"), config.table_name)
 
 
 def poll_queue() -> SqsPollQueue:
