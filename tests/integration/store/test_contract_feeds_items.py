@@ -156,7 +156,9 @@ def test_given_an_irrelevant_item_when_reclassified_relevant_then_it_enters_the_
     assert store.relevant_items(NOW - timedelta(days=1), NOW) == []
     now_relevant = Classification(topics=("missile",), scores={"missile": 2.0}, severity="high")
     store.update_classification(noise, now_relevant, KEEP)
-    assert store.relevant_items(NOW - timedelta(days=1), NOW) == [dataclasses.replace(noise, classification=now_relevant)]
+    assert store.relevant_items(NOW - timedelta(days=1), NOW) == [
+        dataclasses.replace(noise, classification=now_relevant)
+    ]
     assert store.item_counts_by_feed(NOW - timedelta(days=1), NOW) == {"kyodo": (1, 1)}
 
 

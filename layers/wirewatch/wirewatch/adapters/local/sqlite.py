@@ -34,6 +34,7 @@ DATABASE_FILE = "wirewatch.db"
 # Above every "<iso>#<id>" key that starts with the same timestamp.
 _TOP = "#~"
 _PURGE_BATCH = 5_000
+_MAX_ATTEMPTS = 5
 
 # Forward migrations, applied in order inside one transaction each; PRAGMA user_version is the
 # number applied. Append, never edit: a user's file upgrades through every step it has not seen.
@@ -446,19 +447,24 @@ class SqliteStore:
     def update_subscription(
         self, sub_id: str, change: Callable[[Subscription], Subscription]
     ) -> tuple[Subscription, Subscription] | None:
-        """Read, change and write a subscription in one transaction; None when there is none.
+        """Read a subscription, change it and write it back; None when there is none.
 
-        Returns (before, after).
+        As on DynamoDB, the write is conditional on the status and digest window read, and a lost race
+        is redone over the fresh record. The change runs outside the write lock, so it may itself use
+        the store. Returns (before, after).
         """
-        with self._write("update subscription") as db:
-            row = db.execute("SELECT data FROM subscriptions WHERE id = ?", (sub_id,)).fetchone()
-            if row is None:
+        for _attempt in range(_MAX_ATTEMPTS):
+            current = self.get_subscription(sub_id)
+            if current is None:
                 return None
-            current = from_json(Subscription, row["data"])
             updated = change(current)
-            if updated != current and not self._replace(db, updated, current):
-                raise ConflictError(f"subscription {sub_id} changed concurrently")
-            return current, updated
+            if updated == current:
+                return current, current
+            with self._write("update subscription") as db:
+                written = self._replace(db, updated, current)
+            if written:
+                return current, updated
+        raise ConflictError(f"subscription {sub_id} kept changing under {_MAX_ATTEMPTS} attempts")
 
     def set_status(self, sub_id: str, status: str, reason: str | None = None) -> Subscription | None:
         """Change a subscription's status (and reason); None if absent. An unsubscribed one stays so."""
