@@ -311,6 +311,9 @@ def _classify(exc: BaseException) -> tuple[bool, str, bool]:
         sender_side = exc.smtp_code in _SENDER_SIDE_CODES
         return exc.smtp_code >= 500, _reply("message refused", exc.smtp_code, exc.smtp_error), sender_side
     if isinstance(exc, smtplib.SMTPServerDisconnected):
+        # smtplib reports a read timeout as a disconnect; the timeout is its context.
+        if isinstance(exc.__context__, TimeoutError):
+            return False, "smtp timed out", False
         return False, "smtp connection closed by the server", False
     if isinstance(exc, smtplib.SMTPResponseException):
         # Greeting, HELO or STARTTLS refused: about our server setup, not the recipient.
