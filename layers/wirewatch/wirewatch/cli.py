@@ -443,9 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run a subcommand, translating domain errors to messages and exit codes."""
-    from wirewatch.errors import StoreError, WirewatchError
+    from wirewatch.errors import NotFound, StoreError, ValidationError, WirewatchError
     from wirewatch.tokens import InvalidToken
-    from wirewatch.usecases.subscriptions import NotFound, ValidationError
 
     args = build_parser().parse_args(argv)
     if not os.environ.get("POWERTOOLS_LOG_LEVEL"):

@@ -33,3 +33,15 @@ class SecretNotFound(SecretError, KeyError):
 
 class QueueError(WirewatchError, RuntimeError):
     """Poll messages could not be sent."""
+
+
+class ValidationError(WirewatchError, ValueError):
+    """A request is invalid; `field` names what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class NotFound(WirewatchError, LookupError):
+    """No such subscription."""

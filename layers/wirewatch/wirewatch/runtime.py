@@ -16,11 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wirewatch.classify import classify
 from wirewatch.config import ConfigError, Settings
-from wirewatch.feeds.fetch import FetchLimits, FetchResult, fetch_each
 from wirewatch.models import Feed, Subscription
-from wirewatch.usecases import FeedSelection, PollReport, poll
 
 if TYPE_CHECKING:
     from wirewatch.adapters.aws.dynamodb import Repository
@@ -29,7 +26,9 @@ if TYPE_CHECKING:
     from wirewatch.adapters.local.secrets import LocalSecretStore
     from wirewatch.adapters.local.sqlite import SqliteStore
     from wirewatch.delivery.slack import SlackSender
+    from wirewatch.feeds.fetch import FetchLimits, FetchResult
     from wirewatch.models import Subscription
+    from wirewatch.usecases import FeedSelection, PollReport
     from wirewatch.usecases.alerts import AlertReport
     from wirewatch.usecases.delivery import EmailSender, Postman
     from wirewatch.usecases.digests import DigestReport
@@ -101,6 +100,8 @@ def poll_queue() -> SqsPollQueue:
 
 def fetch_limits(config: Settings) -> FetchLimits:
     """Fetch limits from settings."""
+    from wirewatch.feeds.fetch import FetchLimits
+
     return FetchLimits(
         concurrency=config.concurrency,
         connect_timeout=config.connect_timeout,
@@ -112,6 +113,8 @@ def fetch_limits(config: Settings) -> FetchLimits:
 
 def fetcher(config: Settings) -> Callable[[Sequence[Feed]], Iterator[FetchResult]]:
     """A fetch function bound to the configured limits, yielding results as they complete."""
+    from wirewatch.feeds.fetch import fetch_each
+
     limits = fetch_limits(config)
 
     def fetch(feeds: Sequence[Feed]) -> Iterator[FetchResult]:
@@ -122,6 +125,9 @@ def fetcher(config: Settings) -> Callable[[Sequence[Feed]], Iterator[FetchResult
 
 def run_poll(feeds: Sequence[Feed], now: datetime | None = None) -> PollReport:
     """Poll these feeds with the process's adapters."""
+    from wirewatch.classify import classify
+    from wirewatch.usecases import poll
+
     config = settings()
     return poll(
         feeds,

@@ -11,11 +11,10 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from wirewatch.api import pages
 from wirewatch.config import ConfigError
-from wirewatch.errors import ConflictError, QueueError
+from wirewatch.errors import ConflictError, NotFound, QueueError, ValidationError
 from wirewatch.feeds.ssrf import UnsafeUrlError
 from wirewatch.logs import logger
 from wirewatch.tokens import InvalidToken
-from wirewatch.usecases.subscriptions import NotFound, ValidationError
 
 
 class ApiError(Exception):

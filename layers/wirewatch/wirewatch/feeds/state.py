@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from wirewatch.feeds.fetch import FetchResult
 from wirewatch.models import Feed
+
+if TYPE_CHECKING:
+    from wirewatch.feeds.fetch import FetchResult
 
 
 @dataclass(frozen=True)

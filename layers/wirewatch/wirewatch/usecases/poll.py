@@ -6,15 +6,17 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wirewatch.config import Settings
-from wirewatch.feeds.fetch import FetchResult
 from wirewatch.feeds.parse import parse_feed
 from wirewatch.feeds.state import BackoffPolicy, next_feed_state
 from wirewatch.feeds.urls import item_id
 from wirewatch.models import Classification, Entry, Feed, Item, Story
 from wirewatch.usecases.stories import StoryPort, attach_stories, joins_story
+
+if TYPE_CHECKING:
+    from wirewatch.feeds.fetch import FetchResult  # httpx loads only where feeds are fetched
 
 # Puts are independent conditional writes; a few feeds' in flight hide the round trips.
 _WRITE_WORKERS = 16
@@ -37,7 +39,7 @@ class PollQueue(Protocol):
 
 
 # Results may come as they complete (fetch_each) or all at once.
-Fetcher = Callable[[Sequence[Feed]], Iterable[FetchResult]]
+Fetcher = Callable[[Sequence[Feed]], Iterable["FetchResult"]]
 Classifier = Callable[[str, str, str | None], Classification]
 
 

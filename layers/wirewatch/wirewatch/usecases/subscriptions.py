@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wirewatch.delivery.slack import InvalidWebhookUrl, validate_webhook_url
 from wirewatch.digest.selection import next_digest_due, parse_clock
+from wirewatch.errors import NotFound, ValidationError
 from wirewatch.models import CADENCES, SEVERITIES, TOPICS, Subscription
 from wirewatch.tokens import InvalidToken, verify_token
 
@@ -22,18 +23,6 @@ if TYPE_CHECKING:  # rendering (jinja2) is not loaded by the callers that never 
 # A link to a subscription that was deleted is as good as a forged one.
 _GONE = "the subscription no longer exists"
 _EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
-
-
-class ValidationError(ValueError):
-    """A subscription request is invalid; `field` names what is wrong."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-class NotFound(LookupError):
-    """No such subscription."""
 
 
 class SubscriptionStorePort(Protocol):
