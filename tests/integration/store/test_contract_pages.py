@@ -84,7 +84,8 @@ def test_given_items_added_between_pages_when_the_next_page_is_read_then_it_does
     where = PageFilter(since=NOW - timedelta(days=10), until=NOW + timedelta(hours=1))
     first = store.page_items(where, 5)
     assert first.records == items[:5]
-    seed_items(store, 3, start=NOW + timedelta(minutes=30), step=timedelta(minutes=1), prefix="new")  # newer than every page
+    newer = NOW + timedelta(minutes=30)  # newer than every page
+    seed_items(store, 3, start=newer, step=timedelta(minutes=1), prefix="new")
     store.put_item_if_new(item("i-between", "between", at=items[2].published - timedelta(minutes=1)), KEEP)
     second = store.page_items(where, 5, first.next)
     assert second.records == items[5:10]

@@ -1,4 +1,4 @@
-"""Store contract, subscriptions and the delivery ledger: conditional on status and digest window, claims with leases."""
+"""Store contract, subscriptions (conditional on status and digest window) and the delivery ledger (leased claims)."""
 
 from __future__ import annotations
 
@@ -224,7 +224,9 @@ def test_given_no_claim_when_a_delivery_is_recorded_then_it_conflicts(store: Any
 def test_given_a_ledger_when_listed_then_every_entry_comes_newest_key_first_with_its_outcome(store: Any) -> None:
     later = NOW + timedelta(seconds=3)
     store.claim_delivery("s-1", "digest#2025-07-08", "email", NOW, LEASE)
-    store.record_delivery("s-1", "digest#2025-07-08", status="sent", attempts=1, detail="", provider_id="m-1", now=later)
+    store.record_delivery(
+        "s-1", "digest#2025-07-08", status="sent", attempts=1, detail="", provider_id="m-1", now=later
+    )
     store.claim_delivery("s-1", "digest#2025-07-09", "email", NOW, LEASE)
     store.claim_delivery("s-other", "digest#2025-07-09", "email", NOW, LEASE)
     assert store.deliveries("s-1") == [

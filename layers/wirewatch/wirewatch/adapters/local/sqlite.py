@@ -300,17 +300,18 @@ class SqliteStore:
     def items_first_seen(self, since: datetime, until: datetime) -> Iterator[Item]:
         """Every stored item first seen in [since, until], relevant or not, oldest first."""
         sql = (
-            "SELECT data FROM items WHERE first_seen BETWEEN ? AND ? AND expires_at > ?"
-            " ORDER BY first_seen LIMIT ? OFFSET ?"
+            "SELECT first_seen, data FROM items WHERE first_seen > ? AND first_seen <= ? AND expires_at > ?"
+            " ORDER BY first_seen LIMIT 1000"
         )
-        bounds = [iso(since) or "", f"{iso(until)}{_TOP}", self._now()]
-        offset = 0
-        while True:  # in pages, so a year of history is never held in memory at once
-            rows = self._rows("read items", sql, [*bounds, 1000, offset])
+        # In pages, so a year of history is never held in memory at once; each page resumes after the
+        # last key read (not at an offset, which items written or purged meanwhile would shift).
+        lower, upper = iso(since) or "", f"{iso(until)}{_TOP}"
+        while True:
+            rows = self._rows("read items", sql, [lower, upper, self._now()])
             yield from (from_json(Item, r["data"]) for r in rows)
             if len(rows) < 1000:
                 return
-            offset += len(rows)
+            lower = rows[-1]["first_seen"]
 
     def update_classification(self, item: Item, classification: Classification, relevant_expiry: datetime) -> None:
         """Replace an item's classification, moving it into or out of the relevance index."""
@@ -365,17 +366,21 @@ class SqliteStore:
         )
         with self._write("save story") as db:
             if previous is None:
+                # An expired story (not purged yet) is gone as far as readers know: replace it.
                 inserted = db.execute(
-                    "INSERT OR IGNORE INTO stories (last_key, source_count, alerted, topics, severity, expires_at,"
-                    " data, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*values, story.id),
+                    "INSERT INTO stories (last_key, source_count, alerted, topics, severity, expires_at, data, id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET last_key = excluded.last_key,"
+                    " source_count = excluded.source_count, alerted = excluded.alerted, topics = excluded.topics,"
+                    " severity = excluded.severity, expires_at = excluded.expires_at, data = excluded.data"
+                    " WHERE stories.expires_at <= ?",
+                    (*values, story.id, self._now()),
                 ).rowcount
             else:
                 # alerted is part of the version too: a write must not clear a flag the alert run set.
                 inserted = db.execute(
                     "UPDATE stories SET last_key = ?, source_count = ?, alerted = ?, topics = ?, severity = ?,"
-                    " expires_at = ?, data = ? WHERE id = ? AND source_count = ? AND alerted = ?",
-                    (*values, story.id, len(previous.sources), int(previous.alerted)),
+                    " expires_at = ?, data = ? WHERE id = ? AND source_count = ? AND alerted = ? AND expires_at > ?",
+                    (*values, story.id, len(previous.sources), int(previous.alerted), self._now()),
                 ).rowcount
             if inserted != 1:
                 raise ConflictError(f"story {story.id} changed concurrently")
@@ -383,7 +388,10 @@ class SqliteStore:
     def mark_story_alerted(self, story_id: str) -> None:
         """Flag a story as alerted (its alerts have been sent)."""
         with self._write("mark story alerted") as db:
-            if db.execute("UPDATE stories SET alerted = 1 WHERE id = ?", (story_id,)).rowcount != 1:
+            marked = db.execute(
+                "UPDATE stories SET alerted = 1 WHERE id = ? AND expires_at > ?", (story_id, self._now())
+            ).rowcount
+            if marked != 1:
                 raise ConflictError(f"story {story_id} changed concurrently or does not exist")
 
     # subscriptions
