@@ -96,8 +96,9 @@ class SmtpSender:
 
     TLS rule: smtps:// speaks TLS from the first byte. smtp:// upgrades with STARTTLS and refuses to
     send if the server does not offer it, with one exception: a loopback host (localhost,
-    127.0.0.0/8, ::1) given no user and password is spoken to in plain text, so a local MTA and the
-    tests work (that hop never leaves the machine). Credentials are never sent without TLS, on
+    127.0.0.0/8, ::1) given no user and password is spoken to in plain text, without trying
+    STARTTLS, so a local MTA (with its self-signed certificate) and the tests work; that hop never
+    leaves the machine. Credentials are never sent without TLS, on
     loopback either. Certificates are verified against the system trust store unless `tls_context`
     says otherwise. Default ports: 587 for smtp://, 465 for smtps://.
     """
