@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -132,7 +133,7 @@ class SqliteStore:
         try:
             self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+            raise StoreError(f"cannot open the database {self.path}: {exc}{self._access_hint()}") from exc
         self._db.row_factory = sqlite3.Row
         try:
             with self._errors("open"):
@@ -158,7 +159,15 @@ class SqliteStore:
         try:
             yield
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{what} failed on {self.path}: {exc}") from exc
+            raise StoreError(f"{what} failed on {self.path}: {exc}{self._access_hint()}") from exc
+
+    def _access_hint(self) -> str:
+        """Why SQLite may not write here, when the file or its folder is read-only (SQLite does not say)."""
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            return " (the file is read-only)"
+        if not os.access(self.path.parent, os.W_OK):
+            return " (its folder is read-only; SQLite creates its -wal and -shm files beside the database)"
+        return ""
 
     @contextmanager
     def _write(self, what: str) -> Iterator[sqlite3.Connection]:
