@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from wirewatch.adapters.local.codec import from_json, iso, to_json
+from wirewatch.adapters.subscriptions import SubscriptionChanges
 from wirewatch.errors import ConflictError, StoreError
 from wirewatch.models import CADENCES, Classification, Feed, Item, Story, Subscription
 from wirewatch.paging import Page, PageFilter, Position
@@ -35,7 +36,6 @@ DATABASE_FILE = "wirewatch.db"
 # Above every "<iso>#<id>" key that starts with the same timestamp.
 _TOP = "#~"
 _PURGE_BATCH = 5_000
-_MAX_ATTEMPTS = 5
 
 # Forward migrations, applied in order inside one transaction each; PRAGMA user_version is the
 # number applied. Append, never edit: a user's file upgrades through every step it has not seen.
@@ -121,7 +121,7 @@ def _key(moment: datetime | None, record_id: str) -> str:
     return f"{iso(moment) or ''}#{record_id}"
 
 
-class SqliteStore:
+class SqliteStore(SubscriptionChanges):
     """Feeds, items, stories, subscriptions, the delivery ledger and poll runs in one SQLite file."""
 
     story_retention = timedelta(days=365)
@@ -453,46 +453,9 @@ class SqliteStore:
             found.extend(from_json(Subscription, r["data"]) for r in rows)
         return found
 
-    def advance_digest(self, sub: Subscription, last_digest_at: datetime, next_digest_at: datetime) -> bool:
-        """Move a subscription's digest window on, unless another run already did; True when moved."""
-        if sub.status != "active":
-            return False
-        moved = dataclasses.replace(sub, last_digest_at=last_digest_at, next_digest_at=next_digest_at)
-        with self._write("advance digest") as db:
-            return self._replace(db, moved, sub)
-
-    def update_subscription(
-        self, sub_id: str, change: Callable[[Subscription], Subscription]
-    ) -> tuple[Subscription, Subscription] | None:
-        """Read a subscription, change it and write it back; None when there is none.
-
-        As on DynamoDB, the write is conditional on the status and digest window read, and a lost race
-        is redone over the fresh record. The change runs outside the write lock, so it may itself use
-        the store. Returns (before, after).
-        """
-        for _attempt in range(_MAX_ATTEMPTS):
-            current = self.get_subscription(sub_id)
-            if current is None:
-                return None
-            updated = change(current)
-            if updated == current:
-                return current, current
-            with self._write("update subscription") as db:
-                written = self._replace(db, updated, current)
-            if written:
-                return current, updated
-        raise ConflictError(f"subscription {sub_id} kept changing under {_MAX_ATTEMPTS} attempts")
-
-    def set_status(self, sub_id: str, status: str, reason: str | None = None) -> Subscription | None:
-        """Change a subscription's status (and reason); None if absent. An unsubscribed one stays so."""
-
-        def change(sub: Subscription) -> Subscription:
-            return (
-                sub if sub.status == "unsubscribed" else dataclasses.replace(sub, status=status, failure_reason=reason)
-            )
-
-        changed = self.update_subscription(sub_id, change)
-        return changed[1] if changed else None
+    def _write_if_unchanged(self, updated: Subscription, read: Subscription) -> bool:
+        with self._write("write subscription") as db:
+            return self._replace(db, updated, read)
 
     @staticmethod
     def _replace(db: sqlite3.Connection, updated: Subscription, read: Subscription) -> bool:

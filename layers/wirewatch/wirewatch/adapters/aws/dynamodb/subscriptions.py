@@ -8,18 +8,16 @@ Due digests are one Query per cadence: gsi1sk <= now.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from wirewatch.adapters.aws.dynamodb.schema import GSI1, GSI2
 from wirewatch.adapters.aws.dynamodb.table import ConflictError, Table, iso, parse_dt
+from wirewatch.adapters.subscriptions import SubscriptionChanges
 from wirewatch.models import CADENCES, DIGEST_CADENCES, Subscription
 
 # New, or neither finished (sent / failed) nor held by a live lease.
 _CLAIMABLE = "attribute_not_exists(pk) OR (#status <> :sent AND #status <> :failed AND lease_until < :now)"
-_MAX_ATTEMPTS = 5
 __all__ = ["CADENCES", "DIGEST_CADENCES", "SubscriptionStore"]
 
 
@@ -75,7 +73,7 @@ def subscription_from_record(record: dict[str, Any]) -> Subscription:
     )
 
 
-class SubscriptionStore(Table):
+class SubscriptionStore(SubscriptionChanges, Table):
     """Subscriptions and their delivery ledger."""
 
     def save_subscription(self, sub: Subscription) -> None:
@@ -104,50 +102,12 @@ class SubscriptionStore(Table):
         """Every active subscription (for urgent alerts), one Query per cadence."""
         return [subscription_from_record(r) for c in CADENCES for r in self._query(GSI1, f"SUBS#{c}")]
 
-    def advance_digest(self, sub: Subscription, last_digest_at: datetime, next_digest_at: datetime) -> bool:
-        """Move a subscription's digest window on, unless another run already did; True when moved."""
-        if sub.status != "active":
-            return False
+    def _write_if_unchanged(self, updated: Subscription, read: Subscription) -> bool:
         try:
-            self._replace(replace(sub, last_digest_at=last_digest_at, next_digest_at=next_digest_at), sub)
+            self._replace(updated, read)
         except ConflictError:
             return False
         return True
-
-    def update_subscription(
-        self, sub_id: str, change: Callable[[Subscription], Subscription]
-    ) -> tuple[Subscription, Subscription] | None:
-        """Read a subscription, change it and write it back; None when there is none.
-
-        The write is conditional on the status and digest window read, the fields the digest, delivery
-        and unsubscribe paths change on their own; when one of them got in first the subscription is
-        read again and the change redone. Returns (before, after).
-        """
-        for _attempt in range(_MAX_ATTEMPTS):
-            current = self.get_subscription(sub_id)
-            if current is None:
-                return None
-            updated = change(current)
-            if updated == current:
-                return current, current
-            try:
-                self._replace(updated, current)
-            except ConflictError:
-                continue
-            return current, updated
-        raise ConflictError(f"subscription {sub_id} kept changing under {_MAX_ATTEMPTS} attempts")
-
-    def set_status(self, sub_id: str, status: str, reason: str | None = None) -> Subscription | None:
-        """Change a subscription's status (and reason); returns the updated subscription, None if absent.
-
-        An unsubscribed subscription stays so: that was its owner's decision.
-        """
-
-        def change(sub: Subscription) -> Subscription:
-            return sub if sub.status == "unsubscribed" else replace(sub, status=status, failure_reason=reason)
-
-        changed = self.update_subscription(sub_id, change)
-        return changed[1] if changed else None
 
     def _replace(self, updated: Subscription, read: Subscription) -> None:
         """Write updated over the record read, unless its status or digest window moved since (ConflictError)."""
