@@ -1,4 +1,9 @@
-"""A loopback HTTP server for feed tests: registered routes, recorded requests, delays and slow drips."""
+"""A loopback HTTP server for feed tests: registered routes, recorded requests, delays and slow drips.
+
+It can listen on several loopback hosts at once (127.0.0.1, 127.0.0.2, ...: Linux routes all of
+127/8 to lo), one port each, sharing the routes: feeds spread over hosts look like feeds from
+different sites to a client that limits its connections per host.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ class Request:
     method: str
     path: str
     headers: Mapping[str, str]
+    host: str = "127.0.0.1"  # the loopback address it arrived on
 
 
 @dataclass(frozen=True)
@@ -41,27 +47,41 @@ Route = Response | Handler
 
 
 class FeedServer:
-    """Threaded stdlib HTTP server on 127.0.0.1:<free port>; use as a context manager."""
+    """Threaded stdlib HTTP server on 127.0.0.1:<free port> (and 127.0.0.2.. with hosts > 1); a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, hosts: int = 1) -> None:
+        if not 1 <= hosts <= 254:
+            raise ValueError("hosts must be 1..254 (127.0.0.1 to 127.0.0.254)")
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.in_flight_by_host: dict[str, int] = {}
+        self.max_in_flight_by_host: dict[str, int] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = _Server(("127.0.0.1", 0), _make_handler(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="feed-server", daemon=True
-        )
+        self._servers = [_Server((f"127.0.0.{n}", 0), _make_handler(self)) for n in range(1, hosts + 1)]
+        self._server = self._servers[0]
+        self._threads = [
+            threading.Thread(
+                target=s.serve_forever, kwargs={"poll_interval": 0.05}, name=f"feed-server-{n}", daemon=True
+            )
+            for n, s in enumerate(self._servers, 1)
+        ]
 
     @property
     def port(self) -> int:
         return int(self._server.server_address[1])
 
-    def url(self, path: str) -> str:
-        """Absolute URL of path on this server."""
-        return f"http://127.0.0.1:{self.port}{path}"
+    @property
+    def hosts(self) -> list[str]:
+        """The loopback addresses listened on, 127.0.0.1 first."""
+        return [str(s.server_address[0]) for s in self._servers]
+
+    def url(self, path: str, host: int = 0) -> str:
+        """Absolute URL of path on this server (on its host-th address, 127.0.0.1 being 0)."""
+        address, port = self._servers[host].server_address[:2]
+        return f"http://{address}:{port}{path}"
 
     def route(self, path: str, route: Route | None = None, **response: object) -> None:
         """Register path → a Response, a handler callable, or Response(**response)."""
@@ -77,16 +97,19 @@ class FeedServer:
         return len(self.requests_for(path))
 
     def __enter__(self) -> Self:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
 
     def _answer(self, request: Request) -> Response:
         route = self.routes.get(request.path) or self.routes.get(request.path.split("?", 1)[0])
@@ -99,10 +122,13 @@ class FeedServer:
             self.requests.append(request)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            here = self.in_flight_by_host[request.host] = self.in_flight_by_host.get(request.host, 0) + 1
+            self.max_in_flight_by_host[request.host] = max(self.max_in_flight_by_host.get(request.host, 0), here)
 
-    def _leave(self) -> None:
+    def _leave(self, request: Request) -> None:
         with self._lock:
             self.in_flight -= 1
+            self.in_flight_by_host[request.host] -= 1
 
 
 class _Server(ThreadingHTTPServer):
@@ -121,14 +147,19 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 super().handle()
 
         def do_GET(self) -> None:
-            request = Request(method="GET", path=self.path, headers={k.lower(): v for k, v in self.headers.items()})
+            request = Request(
+                method="GET",
+                path=self.path,
+                headers={k.lower(): v for k, v in self.headers.items()},
+                host=str(self.server.server_address[0]),
+            )
             server._enter(request)
             try:
                 self._respond(server._answer(request))
             except (ConnectionError, TimeoutError):
                 self.close_connection = True  # the client gave up; that is what several tests do
             finally:
-                server._leave()
+                server._leave(request)
 
         def _respond(self, response: Response) -> None:
             if response.delay and server._stopping.wait(response.delay):

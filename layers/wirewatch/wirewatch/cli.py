@@ -331,9 +331,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+class _PrintVersion(argparse.Action):
+    """--version: the installed version, looked up only when asked (importlib.metadata costs ~45 ms a command)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from importlib.metadata import version
+
+        parser.exit(message=f"wirewatch {version('wirewatch')}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="wirewatch", description=__doc__)
+    parser.add_argument("--version", action=_PrintVersion, nargs=0, help="print the version and exit")
     parser.set_defaults(state=None)
     sub = parser.add_subparsers(dest="command", required=True)
     # --state is accepted after any (sub)command; SUPPRESS keeps a nested parser from resetting it.

@@ -31,6 +31,7 @@ class Settings:
     poll_queue_url: str | None = None
     allow_loopback: bool = False
     concurrency: int = 32
+    per_host_connections: int = 4
     connect_timeout: float = 5.0
     total_timeout: float = 20.0
     max_body_bytes: int = 5_000_000
@@ -72,6 +73,7 @@ class Settings:
             poll_queue_url=env.get("WIREWATCH_POLL_QUEUE_URL") or None,
             allow_loopback=_read(env, "WIREWATCH_ALLOW_LOOPBACK", _flag, False),
             concurrency=_read(env, "WIREWATCH_CONCURRENCY", _positive(int), 32),
+            per_host_connections=_read(env, "WIREWATCH_PER_HOST_CONNECTIONS", _positive(int), 4),
             connect_timeout=_read(env, "WIREWATCH_CONNECT_TIMEOUT", _positive(float), 5.0),
             total_timeout=_read(env, "WIREWATCH_FETCH_TIMEOUT", _positive(float), 20.0),
             max_body_bytes=_read(env, "WIREWATCH_MAX_BODY_BYTES", _positive(int), 5_000_000),

@@ -104,6 +104,7 @@ def fetch_limits(config: Settings) -> FetchLimits:
 
     return FetchLimits(
         concurrency=config.concurrency,
+        per_host=config.per_host_connections,
         connect_timeout=config.connect_timeout,
         total_timeout=config.total_timeout,
         max_bytes=config.max_body_bytes,

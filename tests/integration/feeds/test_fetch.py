@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import socket
 import threading
@@ -273,6 +274,48 @@ def test_fetches_run_concurrently_and_within_the_limit(server: FeedServer) -> No
     assert [r.feed_id for r in results] == [f"f{n}" for n in range(20)]
     assert [r.error for r in results if r.outcome != "ok"] == []
     assert 1 < server.max_in_flight <= 8
+
+
+def test_fetches_to_one_host_stay_within_the_per_host_limit() -> None:
+    # Given 12 slow feeds on one loopback host and 4 on another, 3 connections allowed per host
+    with FeedServer(hosts=2) as server:
+        feeds = []
+        for n in range(16):
+            server.route(f"/f{n}", body=RSS, delay=0.3)
+            feeds.append(feed(server.url(f"/f{n}", host=0 if n < 12 else 1), feed_id=f"f{n}"))
+        # When they are fetched with room for 8 at once
+        results = fetch_all_sync(feeds, replace(LIMITS, concurrency=8, per_host=3))
+        busiest = dict(server.max_in_flight_by_host)
+    # Then every feed is fetched, neither host ever saw more than 3 requests at once,
+    # and the busy host's queue did not keep the other host waiting
+    assert [r.error for r in results if r.outcome != "ok"] == []
+    assert busiest == {"127.0.0.1": 3, "127.0.0.2": 3}
+    assert server.max_in_flight == 6
+
+
+def test_per_host_limit_counts_every_port_of_a_host_together() -> None:
+    # Given four feeds on one host name, each behind its own port, counting requests in flight together
+    lock, in_flight, most = threading.Lock(), [0], [0]
+
+    def slow(request: Request) -> Response:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.2)
+        with lock:
+            in_flight[0] -= 1
+        return Response(body=RSS)
+
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(FeedServer()) for _ in range(4)]
+        for srv in servers:
+            srv.route("/rss", slow)
+        feeds = [feed(srv.url("/rss"), feed_id=f"f{n}") for n, srv in enumerate(servers)]
+        # When they are fetched with 2 connections allowed per host
+        results = fetch_all_sync(feeds, replace(LIMITS, concurrency=8, per_host=2))
+    # Then all four are fetched, never more than 2 at once
+    assert [r.outcome for r in results] == ["ok"] * 4
+    assert most[0] == 2
 
 
 def test_one_bad_feed_does_not_stop_the_others(server: FeedServer) -> None:

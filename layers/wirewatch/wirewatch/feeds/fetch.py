@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Literal
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -32,9 +33,14 @@ _RETRY_STATUSES = frozenset({429, 503})
 
 @dataclass(frozen=True)
 class FetchLimits:
-    """Per-run fetch limits; one explicit switch allows loopback for local runs and tests."""
+    """Per-run fetch limits; one explicit switch allows loopback for local runs and tests.
+
+    concurrency bounds the feeds fetched at once; per_host bounds those of one host name among them,
+    so a list with many feeds from one site does not open dozens of connections to it (politeness).
+    """
 
     concurrency: int = 32
+    per_host: int = 4
     connect_timeout: float = 5.0
     total_timeout: float = 20.0
     max_bytes: int = 5_000_000
@@ -208,6 +214,14 @@ async def fetch_feed(
     )
 
 
+def _host(url: str) -> str:
+    """The host name a feed URL connects to first, lowercased ("" when there is none)."""
+    try:
+        return (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def make_client(limits: FetchLimits, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
     """The shared HTTP/1.1 client for a run: pool sized to the concurrency, feed Accept, gzip."""
     return httpx.AsyncClient(
@@ -231,15 +245,20 @@ async def fetch_all(
     resolve: Resolver = resolve_host,
     on_result: Callable[[FetchResult], None] | None = None,
 ) -> list[FetchResult]:
-    """Fetch every feed, at most limits.concurrency at once, results in the order of feeds.
+    """Fetch every feed, at most limits.concurrency at once and limits.per_host per host, in the order of feeds.
 
     on_result, when given, is called with each result as soon as it is complete.
     """
     semaphore = asyncio.Semaphore(limits.concurrency)
+    per_host: dict[str, asyncio.Semaphore] = {}
     async with make_client(limits, transport) as client:
 
         async def one(feed: Feed) -> FetchResult:
-            async with semaphore:
+            host = _host(feed.url)
+            host_slot = per_host.setdefault(host, asyncio.Semaphore(limits.per_host))
+            # The host's slot first: a feed waiting for its busy host holds none of the global slots,
+            # which the other hosts' feeds use meanwhile. The slot covers the redirects of the feed.
+            async with host_slot, semaphore:
                 result = await fetch_feed(client, feed, limits, resolve=resolve)
             if on_result is not None:
                 on_result(result)
