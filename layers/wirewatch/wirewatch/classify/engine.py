@@ -100,7 +100,8 @@ def classify_with(
         if rule.context is not None and not rule.context.search(text.low):
             continue
         weight = rule.weight * rules.title_factor if in_title else rule.weight
-        evidence.append(Evidence(rule.id, rule.topic, text.quote(start, end), weight))
+        quoted = text.quote(start, end)
+        evidence.append(Evidence(rule.id, rule.topic, f"{quoted} → {rule.infer}" if rule.infer else quoted, weight))
         matched_ids.add(rule.id)
         if rule.topic == ENTITY_TOPIC:
             entity = True

@@ -18,7 +18,7 @@ LANGS: frozenset[str] = frozenset({"en", "ja", "ko"})
 FACT_TYPES: frozenset[str] = frozenset({"str", "int", "bool", "list"})
 
 _RULE_KEYS = frozenset(
-    {"id", "topic", "weight", "terms", "patterns", "lang", "context", "reject_context", "case_sensitive", "note"}
+    {"id", "topic", "weight", "terms", "patterns", "lang", "context", "reject_context", "case_sensitive", "infer", "note"}
 )
 _FACT_KEYS = frozenset({"id", "topic", "key", "type", "value", "patterns", "lang", "multiply", "note"})
 _SEVERITY_KEYS = frozenset({"id", "level", "topic", "reason", "facts", "rules", "patterns", "negations", "note"})
@@ -56,6 +56,7 @@ class Rule:
     context: re.Pattern[str] | None  # searched in the lower-cased text
     reject_context: re.Pattern[str] | None
     case_sensitive: bool = False
+    infer: str | None = None  # what a match is read as, shown in its evidence ("J-Alert → DPRK launch")
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,9 @@ def _rule(entry: Any, macros: Mapping[str, str], seen: set[str]) -> tuple[Rule, 
     if not terms and not patterns:
         raise RulesError(f"rule {rid}: needs at least one of terms or patterns")
     langs = _langs(entry.get("lang"), rid)
+    infer = entry.get("infer")
+    if infer is not None and (not isinstance(infer, str) or not infer.strip()):
+        raise RulesError(f"rule {rid}: infer must be a non-empty string")
     # In Japanese and Korean text a Latin term ("ICBM", "EEZ") sits right against kana or hangul, which
     # are word characters too: word boundaries would never hold there.
     bounded = not langs <= _CJK_LANGS
@@ -226,6 +230,7 @@ def _rule(entry: Any, macros: Mapping[str, str], seen: set[str]) -> tuple[Rule, 
         context=_optional_regex(entry.get("context"), macros, rid, "context"),
         reject_context=_optional_regex(entry.get("reject_context"), macros, rid, "reject_context"),
         case_sensitive=case_sensitive,
+        infer=infer.strip() if infer else None,
     )
     return rule, compiled
 
