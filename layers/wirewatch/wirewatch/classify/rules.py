@@ -18,7 +18,19 @@ LANGS: frozenset[str] = frozenset({"en", "ja", "ko"})
 FACT_TYPES: frozenset[str] = frozenset({"str", "int", "bool", "list"})
 
 _RULE_KEYS = frozenset(
-    {"id", "topic", "weight", "terms", "patterns", "lang", "context", "reject_context", "case_sensitive", "infer", "note"}
+    {
+        "id",
+        "topic",
+        "weight",
+        "terms",
+        "patterns",
+        "lang",
+        "context",
+        "reject_context",
+        "case_sensitive",
+        "infer",
+        "note",
+    }
 )
 _FACT_KEYS = frozenset({"id", "topic", "key", "type", "value", "patterns", "lang", "multiply", "note"})
 _SEVERITY_KEYS = frozenset({"id", "level", "topic", "reason", "facts", "rules", "patterns", "negations", "note"})
