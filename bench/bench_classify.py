@@ -11,12 +11,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from wirewatch.classify import classify, default_rules
+from wirewatch.classify import classify, classify_with, default_rules
 from wirewatch.models import TOPICS
 
 REPO = Path(__file__).resolve().parents[1]
 REALDATA = Path(os.environ.get("WIREWATCH_REALDATA", REPO.parent / "shared" / "realdata"))
 LABELS = "labels-dev.jsonl"
+# first-flash wire headlines written by us, with their look-alikes (tests/unit/classifier/cases)
+FLASH_CASES = sorted((REPO / "tests" / "unit" / "classifier" / "cases").glob("flash_*.jsonl"))
 
 _NAIVE_DPRK = re.compile(
     r"north korea|pyongyang|dprk|n\.? ?korea|kim jong[- ]?un|kim yo[- ]?jong|kcna|hwasong", re.IGNORECASE
@@ -63,6 +65,23 @@ def naive(title: str, summary: str) -> frozenset[str]:
 def wirewatch(title: str, summary: str) -> frozenset[str]:
     """The rules in wirewatch/classify/rules.toml."""
     return frozenset(classify(title, summary).topics)
+
+
+def plain_re(title: str, summary: str) -> frozenset[str]:
+    """The same rules without the literal prefilter: every regex runs on every item."""
+    return frozenset(classify_with(default_rules(), title, summary, prefilter=False).topics)
+
+
+def load_flash_cases(paths: Sequence[Path]) -> list[tuple[Labelled, str | None]]:
+    """The flash case files as labelled items, each with its language."""
+    cases = []
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                row = json.loads(line)
+                item = Labelled(f"{path.stem}:{number}", row["title"], row.get("summary", ""), frozenset(row["topics"]))
+                cases.append((item, row.get("lang")))
+    return cases
 
 
 def load_labelled(path: Path) -> list[Labelled]:
@@ -137,6 +156,16 @@ def report(items: Sequence[Labelled], out: Iterable[str] | None = None) -> list[
     ]
     lines += [_row(name, ours_scores[name], base_scores[name]) for name in ("relevance", *TOPICS)]
     lines.append(f"{'items/s':<10} {throughput(wirewatch, items):20,.0f}   {throughput(naive, items):20,.0f}")
+    lines.append(
+        f"{'':<10} {'(plain re, no prefilter: ' + format(throughput(plain_re, items, rounds=3), ',.0f') + ')':>20}"
+    )
+    flash = load_flash_cases(FLASH_CASES)
+    if flash:
+        ours_ok = sum(frozenset(classify(i.title, i.summary, lang).topics) == i.topics for i, lang in flash)
+        base_ok = sum(naive(i.title, i.summary) == i.topics for i, _ in flash)
+        lines.append(
+            f"{'flash':<10} {f'{ours_ok}/{len(flash)} cases pass':>20}   {f'{base_ok}/{len(flash)} cases pass':>20}"
+        )
     wrong = [(i, p) for i, p in zip(items, ours, strict=True) if p != i.topics]
     lines.append(f"misclassified by wirewatch: {len(wrong)}")
     for item, got in wrong:

@@ -50,3 +50,15 @@ def test_blank_lines_are_ignored() -> None:
     out, err = io.StringIO(), io.StringIO()
     assert run_classify(["", "  \n", GOOD], out, err, explain=False) == 0
     assert len(out.getvalue().splitlines()) == 1
+
+
+def test_explain_states_the_inference_of_an_effects_only_launch() -> None:
+    # Given a flash that names no country, only a J-Alert over Tohoku
+    flash = json.dumps({"id": "f1", "title": "J-Alert issued for Tohoku as missile passes overhead"})
+    out, err = io.StringIO(), io.StringIO()
+    # When it is explained
+    run_classify([flash], out, err, explain=True)
+    # Then the evidence says what was read as the DPRK, and why it is urgent
+    text = out.getvalue()
+    assert "missile — severity urgent" in text
+    assert "J-Alert issued for Tohoku → DPRK launch" in text

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from wirewatch.classify.rules import (
-    ENTITY_TOPIC,
-    FOLD_UNSAFE,
-    LANGS,
-    Anchor,
-    FactIndex,
-    FactRule,
-    Rules,
-    SeverityRule,
-    parse_count,
-)
+from wirewatch.classify.literals import Prefilter, words_of
+from wirewatch.classify.rules import ENTITY_TOPIC, LANGS, FactRule, Matcher, Pattern, Rules, SeverityRule, parse_count
 from wirewatch.models import SEVERITIES, TOPICS, Classification, Evidence, severity_rank
 
 _TAG = re.compile(r"<[^>]{0,400}>")
@@ -26,13 +18,17 @@ _FOLD: tuple[tuple[str, str], ...] = (
     ("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u00a0", " "),
     ("\u2010", "-"), ("\u2011", "-"), ("\u3000", " "), ("\uff0c", "\u3001"),
 )  # fmt: skip
-_FOLD_UNSAFE = re.compile(f"[{FOLD_UNSAFE}]")
 # Japanese wire copy writes Latin letters and digits full width ("ＩＣＢＭ", "ＥＥＺ", "２発"): rules are written
 # once, in ASCII, so those become ASCII before matching.
 _FULL_WIDTH = re.compile("[\uff01-\uff5e]")
 _TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _MAX_EVIDENCE_TEXT = 80
+# Title and summary are matched as one string; the separator stops patterns running across them:
+# "." stops "[^.]", and "。" stops "[^。]" and word classes such as "[\w'.-]+\s+". An ASCII item keeps an
+# ASCII string, which Python searches much faster: NUL stops the same classes as "。" but "[^。]",
+# and no pattern with "[^。]" (Japanese) can match an ASCII text.
 _SEPARATOR = "\n.。\n"
+_ASCII_SEPARATOR = "\n.\x00\n"
 _RANK = {level: severity_rank(level) for level in SEVERITIES}  # severity_rank without a list search
 
 
@@ -53,60 +49,33 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
-def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None = None) -> Classification:
-    """Classify one item with the given rules (pure; safe to call from many threads)."""
+def classify_with(
+    rules: Rules, title: str, summary: str = "", lang: str | None = None, *, prefilter: bool = True
+) -> Classification:
+    """Classify one item with the given rules (pure; safe to call from many threads).
+
+    ``prefilter=False`` runs every regex on every item: the same result, slower (see literals).
+    """
     title = clean_text(title or "")
     summary = clean_text(summary or "")
     if lang:
         lang = lang.split("-")[0].lower()
     if lang not in LANGS:
         lang = None
-    factor = rules.title_factor
-
-    # title and summary are matched as one string; the separator stops patterns running across them
-    joined = f"{title}{_SEPARATOR}{summary}" if summary else title
-    low = joined.lower()
+    separator = _ASCII_SEPARATOR if title.isascii() and summary.isascii() else _SEPARATOR
+    text = _Text(f"{title}{separator}{summary}" if summary else title, prefilter)
     title_end = len(title)
-    # evidence quotes the text as written (lower-casing rarely changes length; then the lowered text)
-    shown = joined if len(joined) == len(low) else low
-
-    # which regex prefilters hold, found once per item (see literals)
     matcher = rules.matcher(lang)
-    # whether the item's own text is non-ASCII (the separator makes every joined text so)
-    non_ascii = not (title.isascii() and summary.isascii())
-    satisfied = matcher.clauses.satisfied(low, non_ascii)
-    detector = matcher.detector
-    entries = detector.entries
-    steps = detector.steps
 
-    # every match of every regex that can match, as (layer, start, entry, end)
+    # every match of every scoring regex, as (layer, start, end, regex number)
     found: list[tuple[int, int, int, int]] = []
-    append = found.append
-    starts_of: dict[int, list[int]] = {}  # id of an (interned) anchor -> where its literals occur
-    for i in detector.gate.candidates(satisfied):
-        regex, layer, anchor, original = steps[i]
-        if anchor is None:
-            for match in regex.finditer(joined if original else low):
-                start, end = match.span()
-                append((layer, start, i, end))
-            continue
-        # the same matches as finditer, tried only where one of the literals it starts with occurs
-        match_at = regex.match
-        taken_to = -1
-        # _starts inlined: it runs for every anchored candidate of every item
-        starts = starts_of.get(id(anchor))
-        if starts is None:
-            starts = starts_of[id(anchor)] = _occurrences(low, anchor, satisfied)
-        for start in starts:
-            if start >= taken_to:
-                found_here = match_at(low, start)
-                if found_here is not None:
-                    taken_to = found_here.end()
-                    append((layer, start, i, taken_to))
-    found.sort()
+    for number in text.tried(matcher.scoring_prefilter, len(matcher.scoring)):
+        scorer = matcher.scoring[number]
+        found += [(scorer.layer, *match.span(), number) for match in text.matches(scorer.pattern)]
+    found.sort(key=lambda f: (f[0], f[1], f[3]))
 
     # the first match of a rule in the title and in the summary counts (once each); a match that
-    # overlaps an earlier one of its topic (or one of a rule tried first) does not
+    # overlaps an earlier one of its layer (or one of a regex tried first at the same place) does not
     scores = dict.fromkeys(TOPICS, 0.0)
     evidence: list[Evidence] = []
     entity = False
@@ -114,42 +83,36 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
     seen: set[tuple[str, bool]] = set()
     taken_to = -1
     current = -1
-    for layer, start, i, end in found:
+    for layer, start, end, number in found:
         if layer != current:
             current = layer
         elif start < taken_to:
             continue
         taken_to = end
-        rule = entries[i][1]
-        rule_id = rule.id
+        rule = matcher.scoring[number].rule
         in_title = start < title_end
-        key = (rule_id, in_title)
-        if key in seen:
+        if (rule.id, in_title) in seen:
             continue
-        seen.add(key)
-        topic = rule.topic
-        if rule.reject_context is not None and rule.reject_context.search(low):
-            evidence.append(Evidence(f"{rule_id}:rejected", topic, _clip(shown[start:end]), 0.0))
+        seen.add((rule.id, in_title))
+        if rule.reject_context is not None and rule.reject_context.search(text.low):
+            evidence.append(Evidence(f"{rule.id}:rejected", rule.topic, text.quote(start, end), 0.0))
             continue
-        if rule.context is not None and not rule.context.search(low):
+        if rule.context is not None and not rule.context.search(text.low):
             continue
-        weight = rule.weight * factor if in_title else rule.weight
-        text = shown[start:end].strip()  # _clip, inlined: this runs for most matches
-        if len(text) > _MAX_EVIDENCE_TEXT:
-            text = text[: _MAX_EVIDENCE_TEXT - 1] + "…"
-        evidence.append(Evidence(rule_id, topic, text, weight))
-        matched_ids.add(rule_id)
-        if topic == ENTITY_TOPIC:
+        weight = rule.weight * rules.title_factor if in_title else rule.weight
+        quoted = text.quote(start, end)
+        evidence.append(Evidence(rule.id, rule.topic, f"{quoted} → {rule.infer}" if rule.infer else quoted, weight))
+        matched_ids.add(rule.id)
+        if rule.topic == ENTITY_TOPIC:
             entity = True
         else:
-            scores[topic] += weight
+            scores[rule.topic] += weight
 
     scores = {t: round(s, 2) for t, s in scores.items()}
     topics: tuple[str, ...] = ()
     if entity:
         topics = tuple(t for t in TOPICS if scores[t] >= rules.threshold[t])
-    if len(evidence) > 1:
-        evidence.sort(key=_evidence_order)
+    evidence.sort(key=_evidence_order)
 
     if not topics:
         reason = (
@@ -161,45 +124,35 @@ def classify_with(rules: Rules, title: str, summary: str = "", lang: str | None 
         )
         return Classification((), scores, "none", reason, tuple(evidence), {})
 
-    facts = _extract_facts(matcher.facts[topics], joined, low, satisfied, starts_of, non_ascii)
-    severity, reason = _severity(rules.severities, matcher.severity_needs, topics, facts, matched_ids, low, satisfied)
+    facts = _extract_facts(matcher, topics, text)
+    severity, reason = _severity(rules.severities, topics, facts, matched_ids, text.low)
     return Classification(topics, scores, severity, reason, tuple(evidence), facts)
 
 
-def _anchored_matches(
-    pattern: re.Pattern[str], low: str, anchor: Anchor, satisfied: set[int], starts_of: dict[int, list[int]]
-) -> list[re.Match[str]]:
-    """What ``pattern.finditer(low)`` finds, tried only where one of the literals it starts with occurs."""
-    out: list[re.Match[str]] = []
-    taken_to = -1
-    for start in _starts(starts_of, low, anchor, satisfied):
-        if start >= taken_to:
-            match = pattern.match(low, start)
-            if match is not None:
-                taken_to = match.end()
-                out.append(match)
-    return out
+class _Text:
+    """An item's text as written and lower-cased, and the words of the lower-cased text."""
 
+    __slots__ = ("_prefilter", "low", "original", "shown", "words")
 
-def _starts(starts_of: dict[int, list[int]], low: str, anchor: Anchor, satisfied: set[int]) -> list[int]:
-    """``_occurrences``, found once per item for each anchor (anchors are interned: see rules)."""
-    starts = starts_of.get(id(anchor))
-    if starts is None:
-        starts = starts_of[id(anchor)] = _occurrences(low, anchor, satisfied)
-    return starts
+    def __init__(self, original: str, prefilter: bool) -> None:
+        self.original = original
+        self.low = original.lower()
+        # evidence quotes the text as written (lower-casing rarely changes length; then the lowered text)
+        self.shown = original if len(original) == len(self.low) else self.low
+        self.words = words_of(self.low)
+        self._prefilter = prefilter
 
+    def tried(self, prefilter: Prefilter, count: int) -> Iterable[int]:
+        """The numbers of the regexes worth running on this text: the prefilter's candidates, or all."""
+        return prefilter.candidates(self.low, self.words) if self._prefilter else range(count)
 
-def _occurrences(low: str, anchor: Anchor, satisfied: set[int]) -> list[int]:
-    """Sorted positions in ``low`` of the anchor's literals (those whose clause holds)."""
-    clause_ids, literals_of = anchor
-    found: set[int] = set()
-    for clause in clause_ids.intersection(satisfied):
-        for literal in literals_of[clause]:
-            at = low.find(literal)
-            while at >= 0:
-                found.add(at)
-                at = low.find(literal, at + 1)
-    return sorted(found)
+    def matches(self, pattern: Pattern) -> Iterator[re.Match[str]]:
+        """Every match of the pattern in the text it runs on."""
+        return pattern.regex.finditer(self.original if pattern.original else self.low)
+
+    def quote(self, start: int, end: int) -> str:
+        """The matched text for evidence, clipped."""
+        return _clip(self.shown[start:end])
 
 
 def _evidence_order(e: Evidence) -> tuple[bool, str, float]:
@@ -208,38 +161,21 @@ def _evidence_order(e: Evidence) -> tuple[bool, str, float]:
 
 
 def _clip(text: str) -> str:
+    """Evidence text: stripped, and cut to a readable length."""
     text = text.strip()
     return text if len(text) <= _MAX_EVIDENCE_TEXT else text[: _MAX_EVIDENCE_TEXT - 1] + "…"
 
 
-def _extract_facts(
-    index: FactIndex,
-    text: str,
-    low: str,
-    satisfied: set[int],
-    starts_of: dict[int, list[int]],
-    non_ascii: bool,
-) -> dict[str, Any]:
+def _extract_facts(matcher: Matcher, topics: tuple[str, ...], text: _Text) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    source_low = text if len(text) == len(low) else low
-    candidates = index.gate.candidates(satisfied)
-    if non_ascii and _FOLD_UNSAFE.search(low):
-        candidates = list(index.case_aware.union(candidates))  # their clauses may not hold in this lower-cased text
-    patterns = index.patterns
-    anchors = index.anchors
-    for i in sorted(candidates):  # file order: for a scalar key the first fact that matches wins
-        fact, pattern, original = patterns[i]
+    for number in text.tried(matcher.fact_prefilter, len(matcher.facts)):
+        fact, pattern = matcher.facts[number]  # in file order: for a scalar key the first match wins
         scalar = fact.type != "list"
-        if scalar and fact.key in out:
+        if fact.topic not in topics or (scalar and fact.key in out):
             continue
-        anchor = anchors[i]
-        matches = (
-            pattern.finditer(text if original else low)
-            if anchor is None
-            else _anchored_matches(pattern, low, anchor, satisfied, starts_of)
-        )
-        for match in matches:
-            value = _fact_value(fact, match, text if original else source_low)
+        source = text.original if pattern.original else text.shown
+        for match in text.matches(pattern):
+            value = _fact_value(fact, match, source)
             if value is None:
                 continue
             if scalar:
@@ -270,16 +206,14 @@ def _fact_value(fact: FactRule, match: re.Match[str], source: str) -> Any:
 
 def _severity(
     severities: tuple[SeverityRule, ...],
-    needs: tuple[frozenset[int], ...],
     topics: tuple[str, ...],
     facts: dict[str, Any],
     matched: set[str],
     text: str,
-    satisfied: set[int],
 ) -> tuple[str, str]:
     best: tuple[str, str] | None = None
     best_rank = -1
-    for rule, needed in zip(severities, needs, strict=True):
+    for rule in severities:
         if rule.topic not in topics:
             continue
         rank = _RANK[rule.level]
@@ -289,7 +223,7 @@ def _severity(
             continue
         if rule.facts and not all(facts.get(key) in allowed for key, allowed in rule.facts.items()):
             continue
-        if rule.pattern is not None and not (needed <= satisfied and _affirmed(rule.pattern, rule.negation, text)):
+        if rule.pattern is not None and not _affirmed(rule.pattern, rule.negation, text):
             continue
         best = (rule.level, _reason(rule.reason, facts))
         best_rank = rank

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -10,18 +9,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wirewatch.classify.literals import Clause, ClauseIndex, clauses_of, start_literals
+from wirewatch.classify.literals import Clause, Prefilter, required_literals
 from wirewatch.models import SEVERITIES, TOPICS
 
 ENTITY_TOPIC = "dprk"
-# characters that ``re.IGNORECASE`` matches to an ASCII letter but ``str.lower`` does not lower to it
-FOLD_UNSAFE = "\u0130\u0131\u017f"
 RULE_TOPICS: tuple[str, ...] = (ENTITY_TOPIC, *TOPICS)
 LANGS: frozenset[str] = frozenset({"en", "ja", "ko"})
 FACT_TYPES: frozenset[str] = frozenset({"str", "int", "bool", "list"})
 
 _RULE_KEYS = frozenset(
-    {"id", "topic", "weight", "terms", "patterns", "lang", "context", "reject_context", "case_sensitive", "note"}
+    {
+        "id",
+        "topic",
+        "weight",
+        "terms",
+        "patterns",
+        "lang",
+        "context",
+        "reject_context",
+        "case_sensitive",
+        "infer",
+        "note",
+    }
 )
 _FACT_KEYS = frozenset({"id", "topic", "key", "type", "value", "patterns", "lang", "multiply", "note"})
 _SEVERITY_KEYS = frozenset({"id", "level", "topic", "reason", "facts", "rules", "patterns", "negations", "note"})
@@ -40,6 +49,15 @@ class RulesError(ValueError):
 
 
 @dataclass(frozen=True)
+class Pattern:
+    """A compiled regex, the text it runs on, and the literals every match of it contains."""
+
+    regex: re.Pattern[str]
+    original: bool  # runs on the text as written; otherwise on the lower-cased text
+    needs: tuple[Clause, ...]  # it can match only a text where each clause holds (see literals)
+
+
+@dataclass(frozen=True)
 class Rule:
     """A scoring rule: terms or patterns that move one topic's score (or mark the DPRK entity)."""
 
@@ -50,6 +68,7 @@ class Rule:
     context: re.Pattern[str] | None  # searched in the lower-cased text
     reject_context: re.Pattern[str] | None
     case_sensitive: bool = False
+    infer: str | None = None  # what a match is read as, shown in its evidence ("J-Alert → DPRK launch")
 
 
 @dataclass(frozen=True)
@@ -63,8 +82,7 @@ class FactRule:
     value: str | None
     multiply: float
     langs: frozenset[str]
-    patterns: tuple[tuple[re.Pattern[str], bool], ...]  # (regex, runs on the original-case text)
-    clauses: tuple[tuple[Clause, ...], ...]  # per pattern: what all its matches contain (see literals)
+    patterns: tuple[Pattern, ...]
 
 
 @dataclass(frozen=True)
@@ -81,94 +99,27 @@ class SeverityRule:
     negation: re.Pattern[str] | None = None  # a pattern match inside one of its matches does not count
 
 
-class Gate:
-    """Which of a list of regexes can match a text, given the clauses that hold in it.
+@dataclass(frozen=True)
+class Scorer:
+    """One scoring regex of a rule, in its layer: a topic (its case-sensitive rules in a layer apart).
 
-    Python's ``re`` is slow at scanning for a pattern but a set lookup is not, so each regex is
-    indexed by its best clause (see ``literals``) and runs only when that clause and all its other
-    clauses hold; a regex without a clause always runs.
+    Matches are resolved within a layer: a match overlapping an earlier one, or one of a regex
+    tried first at the same place, does not count.
     """
 
-    __slots__ = ("_always", "_by_clause", "_clause_ids")
-
-    def __init__(self, clause_ids: Sequence[Sequence[int]]) -> None:
-        """``clause_ids``: per regex, the ids of all its clauses, best first."""
-        # clause -> (regex, its other clauses or None when it has none), one pass per held clause
-        by_clause: dict[int, list[tuple[int, frozenset[int] | None]]] = {}
-        always: list[int] = []
-        # a clause that many regexes need is a topic's core word ("missile"), in most texts of the
-        # topic: index each regex under its clause that the fewest regexes share (then the best one)
-        sharing: dict[int, int] = {}
-        for ids in clause_ids:
-            for c in set(ids):
-                sharing[c] = sharing.get(c, 0) + 1
-        for i, ids in enumerate(clause_ids):
-            if not ids:
-                always.append(i)
-                continue
-            best = min(range(len(ids)), key=lambda k: (sharing[ids[k]], k))
-            others = frozenset(ids) - {ids[best]}
-            by_clause.setdefault(ids[best], []).append((i, others or None))
-        self._by_clause = {c: tuple(entries) for c, entries in by_clause.items()}
-        self._clause_ids = frozenset(by_clause)
-        self._always = tuple(always)
-
-    def candidates(self, satisfied: set[int]) -> list[int]:
-        """The regexes whose every clause holds (the others cannot match), in no particular order."""
-        by_clause = self._by_clause
-        found = [
-            i
-            for clause in self._clause_ids.intersection(satisfied)
-            for i, others in by_clause[clause]
-            if others is None or others <= satisfied
-        ]
-        return [*self._always, *found] if self._always else found
-
-
-# the literals one of which every match of a regex starts with, by the id of the clause that must
-# hold for each to be in the text: (those clause ids, clause id -> its literals); equal anchors are
-# one object (see _anchor)
-Anchor = tuple[frozenset[int], Mapping[int, tuple[str, ...]]]
-_AnchorKey = tuple[tuple[int, tuple[str, ...]], ...]
-
-
-@dataclass(frozen=True)
-class Detector:
-    """Every scoring regex for one language, numbered in scoring order: topic by topic (a ``layer``),
-    case-sensitive rules after the lower-case ones of their topic, negative rules first.
-
-    Every regex is gated by the clauses of the lower-cased text; case-sensitive ones run on the text
-    as written.
-    """
-
-    entries: tuple[tuple[re.Pattern[str], Rule], ...]
-    layer: tuple[int, ...]  # per entry: its layer (overlapping matches are resolved within a layer)
-    original: tuple[bool, ...]  # per entry: runs on the text as written
-    gate: Gate
-    anchors: tuple[Anchor | None, ...]  # per entry: where its matches can start (see literals.start_literals)
-    # per entry, what the scan needs of it in one tuple: (regex, layer, anchor, runs on the text as written)
-    steps: tuple[tuple[re.Pattern[str], int, Anchor | None, bool], ...]
-
-
-@dataclass(frozen=True)
-class FactIndex:
-    """The fact patterns for one set of topics, in file order (first fact, first pattern first)."""
-
-    patterns: tuple[tuple[FactRule, re.Pattern[str], bool], ...]  # (fact, regex, runs on the text as written)
-    gate: Gate
-    # case-aware patterns: gated by their lower-cased form, except for a text with FOLD_UNSAFE characters
-    case_aware: frozenset[int]
-    anchors: tuple[Anchor | None, ...]  # per pattern: where its matches can start
+    layer: int
+    pattern: Pattern
+    rule: Rule
 
 
 @dataclass(frozen=True)
 class Matcher:
-    """Everything matched for one language, with the literal indexes its prefilters need."""
+    """Every regex used for items of one language, in the order they are tried."""
 
-    detector: Detector
-    clauses: ClauseIndex  # clauses of the lower-case regexes and of the fact patterns
-    facts: Mapping[tuple[str, ...], FactIndex]  # per set of topics an item can have: their fact patterns
-    severity_needs: tuple[frozenset[int], ...]  # per severity rule: the clause ids its pattern needs
+    scoring: tuple[Scorer, ...]  # topic by topic, negative rules first within a layer, file order
+    facts: tuple[tuple[FactRule, Pattern], ...]  # file order: for a scalar key the first match wins
+    scoring_prefilter: Prefilter
+    fact_prefilter: Prefilter
 
 
 @dataclass(frozen=True)
@@ -182,20 +133,16 @@ class Rules:
     facts: tuple[FactRule, ...]
     severities: tuple[SeverityRule, ...]
     _matchers: dict[str | None, Matcher] = field(default_factory=dict, repr=False, compare=False)
-    _raw_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _patterns: Mapping[str, tuple[Pattern, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def matcher(self, lang: str | None) -> Matcher:
-        """Indexed matchers for the rules that apply to ``lang`` (None: every language)."""
+        """The regexes for the rules that apply to ``lang`` (None: every language)."""
         key = lang if lang in LANGS else None
         cached = self._matchers.get(key)
         if cached is None:
-            cached = _build_matcher(self.rules, self.facts, self.severities, self._raw_patterns, key)
+            cached = _build_matcher(self.rules, self.facts, self._patterns, key)
             self._matchers[key] = cached  # benign race: both threads build the same value
         return cached
-
-    def detector(self, lang: str | None) -> Detector:
-        """The scoring regexes of ``matcher(lang)``."""
-        return self.matcher(lang).detector
 
 
 def parse_count(text: str) -> int | None:
@@ -232,11 +179,11 @@ def compile_rules(data: Mapping[str, Any], source: str = "<memory>") -> Rules:
 
     seen: set[str] = set()
     rules: list[Rule] = []
-    raw: dict[str, tuple[str, ...]] = {}
+    patterns: dict[str, tuple[Pattern, ...]] = {}
     for entry in _array(data.get("rule", []), "rule"):
-        rule, patterns = _rule(entry, macros, seen)
+        rule, rule_patterns = _rule(entry, macros, seen)
         rules.append(rule)
-        raw[rule.id] = patterns
+        patterns[rule.id] = rule_patterns
     if not rules:
         raise RulesError(f"{source}: no [[rule]] entries")
     facts = tuple(_fact(entry, macros, seen) for entry in _array(data.get("fact", []), "fact"))
@@ -251,7 +198,7 @@ def compile_rules(data: Mapping[str, Any], source: str = "<memory>") -> Rules:
         rules=tuple(rules),
         facts=facts,
         severities=severities,
-        _raw_patterns=raw,
+        _patterns=patterns,
     )
     compiled.matcher(None)
     return compiled
@@ -260,7 +207,7 @@ def compile_rules(data: Mapping[str, Any], source: str = "<memory>") -> Rules:
 _CJK_LANGS = frozenset({"ja", "ko"})
 
 
-def _rule(entry: Any, macros: Mapping[str, str], seen: set[str]) -> tuple[Rule, tuple[str, ...]]:
+def _rule(entry: Any, macros: Mapping[str, str], seen: set[str]) -> tuple[Rule, tuple[Pattern, ...]]:
     rid = _rule_id(entry, "rule", seen)
     _check_keys(entry, _RULE_KEYS, rid)
     topic = entry.get("topic")
@@ -277,14 +224,16 @@ def _rule(entry: Any, macros: Mapping[str, str], seen: set[str]) -> tuple[Rule, 
     if not terms and not patterns:
         raise RulesError(f"rule {rid}: needs at least one of terms or patterns")
     langs = _langs(entry.get("lang"), rid)
+    infer = entry.get("infer")
+    if infer is not None and (not isinstance(infer, str) or not infer.strip()):
+        raise RulesError(f"rule {rid}: infer must be a non-empty string")
     # In Japanese and Korean text a Latin term ("ICBM", "EEZ") sits right against kana or hangul, which
     # are word characters too: word boundaries would never hold there.
     bounded = not langs <= _CJK_LANGS
     sources = [_term_regex(t, bounded) for t in terms] + patterns
     if not case_sensitive:
         sources = [lower_regex(src) for src in sources]
-    for src in sources:
-        _compile(src, rid, flags=0)
+    compiled = tuple(_pattern(src, rid, case_sensitive) for src in sources)
     rule = Rule(
         id=rid,
         topic=topic,
@@ -293,8 +242,9 @@ def _rule(entry: Any, macros: Mapping[str, str], seen: set[str]) -> tuple[Rule, 
         context=_optional_regex(entry.get("context"), macros, rid, "context"),
         reject_context=_optional_regex(entry.get("reject_context"), macros, rid, "reject_context"),
         case_sensitive=case_sensitive,
+        infer=infer.strip() if infer else None,
     )
-    return rule, tuple(sources)
+    return rule, compiled
 
 
 def _fact(entry: Any, macros: Mapping[str, str], seen: set[str]) -> FactRule:
@@ -316,7 +266,7 @@ def _fact(entry: Any, macros: Mapping[str, str], seen: set[str]) -> FactRule:
     if not patterns:
         raise RulesError(f"fact {rid}: needs patterns")
     regexes = tuple(_case_aware(p, rid) for p in patterns)
-    if value is None and any("v" not in regex.groupindex for regex, _ in regexes):
+    if value is None and any("v" not in pattern.regex.groupindex for pattern in regexes):
         raise RulesError(f"fact {rid}: without a value, every pattern must capture the value as (?P<v>...)")
     if ftype == "bool" and not isinstance(value, bool):
         raise RulesError(f"fact {rid}: a bool fact needs value = true or false")
@@ -330,9 +280,6 @@ def _fact(entry: Any, macros: Mapping[str, str], seen: set[str]) -> FactRule:
         multiply=_number(entry.get("multiply", 1.0), rid, "multiply"),
         langs=_langs(entry.get("lang"), rid),
         patterns=regexes,
-        clauses=tuple(
-            tuple(_fact_clauses(src, rx, original)) for src, (rx, original) in zip(patterns, regexes, strict=True)
-        ),
     )
 
 
@@ -374,38 +321,50 @@ def _alternation(patterns: Sequence[str], rid: str) -> re.Pattern[str] | None:
 def _build_matcher(
     rules: Sequence[Rule],
     facts: Sequence[FactRule],
-    severities: Sequence[SeverityRule],
-    raw: Mapping[str, tuple[str, ...]],
+    patterns: Mapping[str, tuple[Pattern, ...]],
     lang: str | None,
 ) -> Matcher:
-    lower: dict[Clause, int] = {}
-    # one object per distinct anchor: an item finds the starts of each once (many regexes open
-    # with the same list of names)
-    interned: dict[_AnchorKey, Anchor] = {}
-    detector = _build_detector(rules, raw, lang, lower, interned)
-    chosen = [fact for fact in facts if lang is None or lang in fact.langs]
-    by_topics: dict[tuple[str, ...], FactIndex] = {}
-    for n in range(1, len(TOPICS) + 1):
-        for topics in itertools.combinations(TOPICS, n):
-            entries = [
-                (fact, pattern, original, clauses)
-                for fact in chosen
-                if fact.topic in topics
-                for (pattern, original), clauses in zip(fact.patterns, fact.clauses, strict=True)
+    scoring: list[Scorer] = []
+    layer = 0
+    for topic in RULE_TOPICS:
+        for case_sensitive in (False, True):
+            chosen = [
+                r
+                for r in rules
+                if r.topic == topic and r.case_sensitive == case_sensitive and (lang is None or lang in r.langs)
             ]
-            by_topics[topics] = FactIndex(
-                patterns=tuple((fact, pattern, original) for fact, pattern, original, _ in entries),
-                gate=Gate([[_number_clause(lower, c) for c in clauses] for _, _, _, clauses in entries]),
-                case_aware=frozenset(i for i, (_, _, original, _) in enumerate(entries) if original),
-                anchors=tuple(
-                    None if original else _anchor(pattern, lower, interned) for _, pattern, original, _ in entries
-                ),
-            )
-    severity_needs = tuple(
-        frozenset(_number_clause(lower, c) for c in clauses_of(rule.pattern)) if rule.pattern else frozenset()
-        for rule in severities
+            chosen.sort(key=lambda r: r.weight >= 0)  # stable: keeps file order within each sign
+            if chosen:
+                scoring += [Scorer(layer, pattern, rule) for rule in chosen for pattern in patterns[rule.id]]
+                layer += 1
+    chosen_facts = tuple(
+        (fact, pattern) for fact in facts if lang is None or lang in fact.langs for pattern in fact.patterns
     )
-    return Matcher(detector, ClauseIndex(lower), by_topics, severity_needs)
+    return Matcher(
+        scoring=tuple(scoring),
+        facts=chosen_facts,
+        scoring_prefilter=Prefilter([s.pattern.needs for s in scoring]),
+        fact_prefilter=Prefilter([pattern.needs for _, pattern in chosen_facts]),
+    )
+
+
+def _pattern(source: str, rid: str, original: bool) -> Pattern:
+    """A scoring regex, compiled as written (case-sensitive) or for lower-cased text, and what it needs."""
+    _compile(source, rid, flags=0)
+    return Pattern(re.compile(_literal_first(source)), original, _needs(source, original))
+
+
+def _needs(source: str, original: bool) -> tuple[Clause, ...]:
+    """What the matches of a regex without IGNORECASE contain, in the lower-cased text.
+
+    A case-sensitive regex runs on the text as written; lower-cased, each of its matches is a match
+    of the regex lower-cased, in the lower-cased text. That holds for ASCII literals only (a few
+    other characters change length or neighbours when lower-cased), so only those are kept.
+    """
+    if not original:
+        return required_literals(re.compile(source))
+    clauses = required_literals(re.compile(lower_regex(source)))
+    return tuple(c for c in clauses if all(literal.isascii() for literal in c[0] | c[1]))
 
 
 _LEADING_WORD = re.compile(r"\\b((?:[A-Za-z0-9]|\\[.'\- ]|[ '-])+)")
@@ -432,68 +391,6 @@ def _literal_first(source: str) -> str:
     return f"{literal}(?<!\\w{literal}){source[2 + len(literal) :]}"
 
 
-def _number_clause(numbered: dict[Clause, int], clause: Clause) -> int:
-    return numbered.setdefault(clause, len(numbered))
-
-
-def _build_detector(
-    rules: Sequence[Rule],
-    raw: Mapping[str, tuple[str, ...]],
-    lang: str | None,
-    lower: dict[Clause, int],
-    interned: dict[_AnchorKey, Anchor],
-) -> Detector:
-    """All scoring regexes in one index: a layer per topic (and one for its case-sensitive rules),
-    negative rules first within a layer."""
-    sources: list[tuple[str, Rule, int, bool]] = []
-    layer = 0
-    for topic in RULE_TOPICS:
-        for case_sensitive in (False, True):
-            chosen = [
-                r
-                for r in rules
-                if r.topic == topic and r.case_sensitive == case_sensitive and (lang is None or lang in r.langs)
-            ]
-            chosen.sort(key=lambda r: r.weight >= 0)  # stable: keeps file order within each sign
-            if chosen:
-                sources += [(src, rule, layer, case_sensitive) for rule in chosen for src in raw[rule.id]]
-                layer += 1
-    clause_ids: list[list[int]] = []
-    anchors: list[Anchor | None] = []
-    for src, _, _, original in sources:
-        # a case-sensitive regex runs on the text as written, but what its matches need, lower-cased,
-        # is in the lower-cased text: its clauses are those of the regex lower-cased
-        regex = re.compile(lower_regex(src) if original else src)
-        clause_ids.append([_number_clause(lower, c) for c in clauses_of(regex)])
-        anchors.append(None if original else _anchor(regex, lower, interned))
-    entries = tuple((re.compile(_literal_first(src)), rule) for src, rule, _, _ in sources)
-    return Detector(
-        entries=entries,
-        layer=tuple(layer for _, _, layer, _ in sources),
-        original=tuple(original for _, _, _, original in sources),
-        gate=Gate(clause_ids),
-        anchors=tuple(anchors),
-        steps=tuple(
-            (regex, layer, anchor, original)
-            for (regex, _), (_, _, layer, original), anchor in zip(entries, sources, anchors, strict=True)
-        ),
-    )
-
-
-def _anchor(regex: re.Pattern[str], lower: dict[Clause, int], interned: dict[_AnchorKey, Anchor]) -> Anchor | None:
-    """Where the matches of a lower-case regex can start (None: anywhere; see literals.start_literals)."""
-    starts = start_literals(regex)
-    if starts is None:
-        return None
-    by_clause: dict[int, list[str]] = {}
-    for text, clause in starts:
-        by_clause.setdefault(_number_clause(lower, clause), []).append(text)
-    key = tuple((c, tuple(texts)) for c, texts in by_clause.items())
-    if key not in interned:
-        interned[key] = (frozenset(by_clause), dict(key))
-    return interned[key]
-
-
 def lower_regex(source: str) -> str:
     """A regex lower-cased for matching lower-cased text (escapes such as \\S and \\W are kept)."""
     out: list[str] = []
@@ -514,28 +411,13 @@ def lower_regex(source: str) -> str:
     return "".join(out)
 
 
-def _case_aware(source: str, rid: str) -> tuple[re.Pattern[str], bool]:
-    """Fact patterns that need case ((?-i:...)) run on the original text; the rest on lower-cased text."""
+def _case_aware(source: str, rid: str) -> Pattern:
+    """Fact patterns that need case ((?-i:...)) run without case on the original text (and are never
+    skipped: literals does not read case-insensitive regexes); the rest on the lower-cased text."""
     if "(?-i:" in source:
-        return _compile(source, rid), True
-    return _compile(lower_regex(source), rid, flags=0), False
-
-
-def _fact_clauses(source: str, regex: re.Pattern[str], original: bool) -> list[Clause]:
-    """Clauses of a fact pattern, for the lower-cased text.
-
-    A pattern that needs case runs case-insensitively (but for its ``(?-i:...)`` parts) on the text as
-    written, which ``literals`` cannot analyse. Every match of it is, lower-cased, a match of the whole
-    pattern lower-cased and without case, so the clauses of that hold in the lower-cased text (but for
-    the few characters that ``str.lower`` and ``re`` case-fold differently: see ``FOLD_UNSAFE``).
-    """
-    if not original:
-        return clauses_of(regex)
-    try:
-        relaxed = re.compile(lower_regex(source.replace("(?-i:", "(?:")))
-    except re.error:
-        return []
-    return clauses_of(relaxed)
+        return Pattern(_compile(source, rid), True, ())
+    lowered = lower_regex(source)
+    return Pattern(_compile(lowered, rid, flags=0), False, _needs(lowered, False))
 
 
 def _term_regex(term: str, bounded: bool = True) -> str:
