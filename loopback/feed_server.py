@@ -76,12 +76,11 @@ class FeedServer:
     @property
     def hosts(self) -> list[str]:
         """The loopback addresses listened on, 127.0.0.1 first."""
-        return [str(s.server_address[0]) for s in self._servers]
+        return [f"127.0.0.{n}" for n in range(1, len(self._servers) + 1)]
 
     def url(self, path: str, host: int = 0) -> str:
         """Absolute URL of path on this server (on its host-th address, 127.0.0.1 being 0)."""
-        address, port = self._servers[host].server_address[:2]
-        return f"http://{address}:{port}{path}"
+        return f"http://{self.hosts[host]}:{self._servers[host].server_address[1]}{path}"
 
     def route(self, path: str, route: Route | None = None, **response: object) -> None:
         """Register path → a Response, a handler callable, or Response(**response)."""
@@ -151,7 +150,7 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 method="GET",
                 path=self.path,
                 headers={k.lower(): v for k, v in self.headers.items()},
-                host=str(self.server.server_address[0]),
+                host=str(self.connection.getsockname()[0]),
             )
             server._enter(request)
             try:
