@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -15,10 +16,13 @@ from http import HTTPStatus
 from typing import Literal
 from urllib.parse import urlsplit
 
-import httpx
+# httpx imports its command-line client (rich, click, pygments: ~70 ms) whenever those happen to be
+# installed, as in a dev venv; we never run it, so it is kept from loading (no effect where they are not).
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+import httpx  # noqa: E402
 
-from wirewatch.feeds.ssrf import Resolver, UnsafeUrlError, check_url, resolve_host
-from wirewatch.models import Feed
+from wirewatch.feeds.ssrf import Resolver, UnsafeUrlError, check_url, resolve_host  # noqa: E402
+from wirewatch.models import Feed  # noqa: E402
 
 Outcome = Literal["ok", "not_modified", "gone", "error"]
 
