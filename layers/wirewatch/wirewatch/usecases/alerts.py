@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from wirewatch.digest.selection import should_alert
+from wirewatch.logs import logger
 from wirewatch.models import Story, Subscription
 from wirewatch.usecases.delivery import Message, Postman
 
@@ -60,7 +61,14 @@ def alert_story(
     for sub in store.active_subscriptions():
         if not should_alert(sub, story, now):
             continue
-        delivery = postman.deliver(sub, f"ALERT#{story.id}", compose(sub, story), now)
+        try:
+            message = compose(sub, story)
+        except ValueError as exc:
+            # One subscription's message that cannot be built (a bad setting) costs no other its alert.
+            logger.warning("alert not composed", extra={"subscription": sub.id, "story": story.id, "error": str(exc)})
+            pending.append(sub.id)
+            continue
+        delivery = postman.deliver(sub, f"ALERT#{story.id}", message, now)
         if delivery.status == "sent":
             sent += 1
         elif delivery.status == "skipped":

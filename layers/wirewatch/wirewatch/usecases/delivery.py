@@ -102,7 +102,7 @@ class Postman:
         for part_key, send in parts:
             if not self._ledger.claim_delivery(sub.id, part_key, sub.channel, now, CLAIM_LEASE):
                 continue
-            result = send()
+            result = self._attempt(send)
             self._ledger.record_delivery(
                 sub.id,
                 part_key,
@@ -116,9 +116,20 @@ class Postman:
                 self._fail(sub, result)
                 return Delivery("failed", result.detail, sent)
             if result.status == "retry":
+                if result.sender_side:
+                    self._on_failure(sub, f"{sub.channel} delivery held: {result.detail}")
                 return Delivery("retry", result.detail, sent)
             sent += 1
         return Delivery("sent" if sent else "skipped", parts_sent=sent)
+
+    @staticmethod
+    def _attempt(send: Callable[[], SendResult]) -> SendResult:
+        try:
+            return send()
+        except ValueError as exc:
+            # A message its sender will not build (an http link base for real mail, a header it cannot
+            # carry) is our setup's fault, not the subscriber's: it stays pending and is retried.
+            return SendResult("retry", attempts=0, detail=f"message refused by the sender: {exc}", sender_side=True)
 
     def _send_email(self, sub: Subscription, key: str, message: EmailMessage) -> SendResult:
         return self._email().send_email(
