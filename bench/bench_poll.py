@@ -231,13 +231,15 @@ def feed_route(
     return handle
 
 
-def serve_feeds(server: FeedServer, traffic: Traffic, now: datetime, feeds: int = FEEDS) -> list[str]:
+def serve_feeds(
+    server: FeedServer, traffic: Traffic, now: datetime, feeds: int = FEEDS, delay: float = DELAY
+) -> list[str]:
     """Register the bench feeds on server, spread over its hosts in turn; their URLs."""
     urls = []
     hosts = len(server.hosts)
     for i in range(feeds):
         path = f"/feeds/{i:03d}.xml"
-        server.route(path, feed_route(feed_body(i, now), now - timedelta(minutes=5), traffic))
+        server.route(path, feed_route(feed_body(i, now), now - timedelta(minutes=5), traffic, delay))
         urls.append(server.url(path, host=i % hosts))
     return urls
 
