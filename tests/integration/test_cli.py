@@ -153,3 +153,37 @@ def test_no_background_process_outlives_a_command(tmp_path: Path) -> None:
     assert [f["name"] for f in as_json(wirewatch("feeds", "--json", state=state))] == ["Kept"]
     assert (state / "wirewatch.db").exists()
     assert _processes_holding(state) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["items", "--since", "999999d"],
+        ["reclassify", "--since", "999999d", "--dry-run"],
+        ["digest", "--preview", "--since", "99999999w"],
+        ["items", "--limit", "0"],
+        ["subscribe", "slack", "https://hooks.slack.com/services/T/B/X", "--cadence", "hourly", "--at", "07:00"],
+    ],
+    ids=["items-since", "reclassify-since", "digest-since", "limit-0", "at-with-hourly"],
+)
+def test_a_bad_value_is_a_one_line_usage_error_not_a_traceback(tmp_path: Path, command: list[str]) -> None:
+    result = wirewatch(*command, state=tmp_path / "state")
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") <= 2 and "wirewatch" in result.stderr
+
+
+def test_poll_exits_non_zero_when_every_feed_failed_and_keeps_json_clean(tmp_path: Path) -> None:
+    with FeedServer() as server:
+        server.route("/dead.xml", status=500, body=b"down")
+        feeds = tmp_path / "feeds.txt"
+        feeds.write_text(f"{server.url('/dead.xml')}\n")
+        result = wirewatch("poll", "--feeds", str(feeds), "--json", state=tmp_path / "state")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["failed"] == 1  # log lines, if any, went to stderr
+
+
+def test_help_shows_the_defaults(tmp_path: Path) -> None:
+    result = wirewatch("items", "--help", state=tmp_path / "state")
+    assert result.returncode == 0
+    assert "(default: 24h)" in result.stdout and "(default: 200)" in result.stdout

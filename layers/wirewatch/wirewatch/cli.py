@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import os
 import re
 import sys
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from wirewatch.config import ConfigError
 from wirewatch.feedlist import FeedListError, feed_id_for_url, parse_feed_list
-from wirewatch.models import TOPICS, Feed, Story, Subscription
+from wirewatch.models import CADENCES, SEVERITIES, TOPICS, Feed, Story, Subscription
 from wirewatch.views import feed_view, item_view, subscription_view
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Ten years of history is more than any retention keeps; a longer window is a typo, not a request.
+_LONGEST = {"m": 3650 * 1440, "h": 3650 * 24, "d": 3650, "w": 3650 // 7}
 
 
 class UsageError(ValueError):
@@ -34,7 +37,21 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip().lower())
     if not match:
         raise UsageError(f"bad duration {text!r}: use a number and m, h, d or w (e.g. 24h, 30d)")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    duration = timedelta(**{_UNITS[match.group(2)]: min(int(match.group(1)), _LONGEST[match.group(2)] + 1)})
+    if duration > timedelta(days=_LONGEST["d"]):
+        raise UsageError(f"duration {text!r} is too long: at most {_LONGEST['d']} days")
+    return duration
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is below 1")
+    return value
 
 
 def _print_json(data: Any) -> None:
@@ -52,7 +69,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     else:
         selection = runtime.select_feeds(now, force=args.force)
         feeds, selected = selection.feeds, selection.due
-    report = runtime.run_poll(selected, now=now)
+    report = runtime.run_poll(selected, now=now, progress=_progress_meter(args))
     alerts = [] if runtime.has_table_stream() else runtime.run_pending_alerts(now)
     if args.json:
         _print_json(report.to_dict() | {"alerts": [a.to_dict() for a in alerts]})
@@ -71,7 +88,19 @@ def cmd_poll(args: argparse.Namespace) -> int:
         skipped = len([f for f in feeds if f.enabled]) - len(selected)
         if skipped:
             print(f"  ({skipped} feeds backing off; --force polls them anyway)")
-    return 0
+    # Every feed failing is worth a non-zero exit (cron mails it, scripts notice); some failing is normal.
+    return 1 if report.feeds and report.failed == report.feeds else 0
+
+
+def _progress_meter(args: argparse.Namespace) -> Callable[[int, int], None] | None:
+    """Feeds done out of total, on stderr, when it is a terminal (never in --json output or logs)."""
+    if args.json or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f"\r  {done}/{total} feeds", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+    return show
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
@@ -174,6 +203,8 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     from wirewatch import runtime
     from wirewatch.usecases.subscriptions import SubscriptionRequest
 
+    if args.at and args.cadence != "daily":
+        raise UsageError(f"--at sets the time of a daily digest; it makes no sense with --cadence {args.cadence}")
     quiet: tuple[str, str] | None = None
     if args.quiet:
         start, sep, end = args.quiet.partition("-")
@@ -186,7 +217,7 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
         topics=tuple(t.strip() for t in args.topics.split(",") if t.strip()),
         min_severity=args.min_severity,
         cadence=args.cadence,
-        daily_at=args.at,
+        daily_at=args.at or "08:00",
         timezone=args.tz,
         quiet_hours=quiet,
         urgent_in_quiet_hours=not args.no_urgent_in_quiet_hours,
@@ -373,30 +404,39 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("url")
     add.add_argument("--name")
     add.add_argument("--id")
-    add.add_argument("--language", default="en")
+    add.add_argument("--language", default="en", help="ISO 639-1 code of the feed (default: %(default)s)")
     remove = with_state("remove", fsub)
     remove.add_argument("id")
 
     items = with_state("items", help="relevant items, newest first")
-    items.add_argument("--topic", choices=TOPICS)
-    items.add_argument("--since", default="24h")
-    items.add_argument("--limit", type=int, default=200)
+    items.add_argument("--topic", choices=TOPICS, help="only this topic")
+    items.add_argument("--since", default="24h", help="how far back, e.g. 90m, 24h, 30d, 2w (default: %(default)s)")
+    items.add_argument("--limit", type=positive_int, default=200, help="at most this many items (default: %(default)s)")
     items.add_argument("--json", action="store_true")
     items.set_defaults(func=cmd_items, aws=True)
 
     reclass = with_state("reclassify", help="re-run the current rules over stored items")
-    reclass.add_argument("--since", default="30d")
+    reclass.add_argument("--since", default="30d", help="how far back to re-run the rules (default: %(default)s)")
     reclass.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     reclass.set_defaults(func=cmd_reclassify, aws=True)
 
     subscribe = with_state("subscribe", help="subscribe an email address or a Slack webhook")
     subscribe.add_argument("channel", choices=("email", "slack"))
     subscribe.add_argument("target", help="email address, or Slack incoming-webhook URL")
-    subscribe.add_argument("--topics", default=",".join(TOPICS), help="comma-separated: missile,sanctions")
-    subscribe.add_argument("--cadence", default="daily", choices=("immediate", "hourly", "daily"))
-    subscribe.add_argument("--at", default="08:00", help="daily digest time HH:MM (in --tz)")
-    subscribe.add_argument("--tz", default="UTC", help="IANA time zone, e.g. Asia/Tokyo")
-    subscribe.add_argument("--min-severity", default="normal", choices=("normal", "high", "urgent"))
+    subscribe.add_argument(
+        "--topics", default=",".join(TOPICS), help="comma-separated: missile,sanctions (default: %(default)s)"
+    )
+    subscribe.add_argument(
+        "--cadence",
+        default="daily",
+        choices=CADENCES,
+        help="digest cadence, or immediate alerts (default: %(default)s)",
+    )
+    subscribe.add_argument("--at", help="daily digest time HH:MM in --tz (default 08:00)")
+    subscribe.add_argument("--tz", default="UTC", help="IANA time zone, e.g. Asia/Tokyo (default: %(default)s)")
+    subscribe.add_argument(
+        "--min-severity", default="normal", choices=SEVERITIES[1:], help="least severity sent (default: %(default)s)"
+    )
     subscribe.add_argument("--quiet", help="quiet hours HH:MM-HH:MM in --tz, e.g. 22:00-07:00")
     subscribe.add_argument(
         "--no-urgent-in-quiet-hours", action="store_true", help="hold urgent alerts during quiet hours too"
@@ -421,20 +461,20 @@ def build_parser() -> argparse.ArgumentParser:
     mode = digest.add_mutually_exclusive_group(required=True)
     mode.add_argument("--preview", action="store_true", help="write digest.html, digest.txt, slack.json")
     mode.add_argument("--send", action="store_true", help="send now (all due digests without --subscription)")
-    digest.add_argument("--out", default="out/digest", help="preview directory")
+    digest.add_argument("--out", default="out/digest", help="preview directory (default: %(default)s)")
     digest.add_argument("--since", help="preview window, e.g. 24h (default: since the last digest)")
     digest.set_defaults(func=cmd_digest, aws=True)
 
     serve = with_state("serve", help="run the HTTP API locally (no auth; loopback only)")
-    serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--host", default="127.0.0.1", help="a loopback address")
+    serve.add_argument("--port", type=int, default=3000, help="TCP port (default: %(default)s)")
+    serve.add_argument("--host", default="127.0.0.1", help="a loopback address (default: %(default)s)")
     serve.set_defaults(func=cmd_serve, aws=True)
 
     run = with_state("run", help="the whole service on this machine, in the foreground: poll, alert, digest, purge")
     run.add_argument("--once", action="store_true", help="run one cycle and exit")
-    run.add_argument("--poll-every", default="2m", help="how often due feeds are polled")
-    run.add_argument("--digest-every", default="15m", help="how often due digests are sent")
-    run.add_argument("--purge-every", default="1h", help="how often expired rows are deleted")
+    run.add_argument("--poll-every", default="2m", help="how often due feeds are polled (default: %(default)s)")
+    run.add_argument("--digest-every", default="15m", help="how often due digests are sent (default: %(default)s)")
+    run.add_argument("--purge-every", default="1h", help="how often expired rows are deleted (default: %(default)s)")
     run.set_defaults(func=cmd_run, aws=True)
 
     backup = with_state("backup", help="copy the local database to FILE, safely while wirewatch runs")
@@ -451,6 +491,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _logs_to_stderr() -> None:
+    from wirewatch.logs import logger
+
+    handler = logger.registered_handler
+    if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+        handler.setStream(sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run a subcommand, translating domain errors to messages and exit codes."""
     from wirewatch.errors import NotFound, StoreError, ValidationError, WirewatchError
@@ -462,6 +510,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wirewatch.logs import logger
 
         logger.setLevel("WARNING")
+    # Log lines go to stderr, so they never mix into what a command prints (or its --json).
+    _logs_to_stderr()
     func: Callable[[argparse.Namespace], int] = args.func
     if args.state is not None:
         from wirewatch import runtime

@@ -124,16 +124,32 @@ def fetcher(config: Settings) -> Callable[[Sequence[Feed]], Iterator[FetchResult
     return fetch
 
 
-def run_poll(feeds: Sequence[Feed], now: datetime | None = None) -> PollReport:
-    """Poll these feeds with the process's adapters."""
+def run_poll(
+    feeds: Sequence[Feed], now: datetime | None = None, progress: Callable[[int, int], None] | None = None
+) -> PollReport:
+    """Poll these feeds with the process's adapters; progress(done, total) is told as each feed arrives."""
     from wirewatch.classify import classify
     from wirewatch.usecases import poll
 
     config = settings()
+    fetch = fetcher(config)
+
+    def counted(batch: Sequence[Feed]) -> Iterator[FetchResult]:
+        results = fetch(batch)
+        try:
+            for done, result in enumerate(results, start=1):
+                if progress:
+                    progress(done, len(batch))
+                yield result
+        finally:
+            close = getattr(results, "close", None)
+            if close:
+                close()  # a poll that stops early cancels the downloads still in flight
+
     return poll(
         feeds,
         store=repository(),
-        fetch=fetcher(config),
+        fetch=counted if progress else fetch,
         classify=classify,
         settings=config,
         now=now or datetime.now(UTC),
