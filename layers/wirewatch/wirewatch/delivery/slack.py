@@ -18,9 +18,11 @@ from typing import Any
 import httpx
 
 from wirewatch.delivery.result import SendResult, backoff_delay
+from wirewatch.feeds.pinning import PinnedTransport, refusal
+from wirewatch.feeds.ssrf import Resolver, resolve_host
 from wirewatch.logs import logger
 
-__all__ = ["InvalidWebhookUrl", "SendResult", "SlackSender", "validate_webhook_url"]
+__all__ = ["InvalidWebhookUrl", "SendResult", "SlackSender", "validate_webhook_url", "webhook_client"]
 
 SLACK_HOST = "hooks.slack.com"
 # Every other non-2xx answer (400 invalid_payload, 403 invalid_token, 404 no_service,
@@ -52,6 +54,19 @@ def validate_webhook_url(url: str, *, allow_loopback: bool = False) -> None:
         return
     allowed = f"https://{SLACK_HOST}/..." + (" or http://127.0.0.1:<port>/..." if allow_loopback else "")
     raise InvalidWebhookUrl(f"webhook url must be {allowed} (got {parsed.scheme}://{parsed.host or '?'})")
+
+
+def webhook_client(*, allow_loopback: bool = False, resolve: Resolver = resolve_host) -> httpx.Client:
+    """The client for webhook posts: connects only to checked public addresses (pinned), no proxies.
+
+    hooks.slack.com is named by us, but its answer comes from DNS: a poisoned or rebinding resolver
+    must not turn a post carrying a digest into a request to loopback or the metadata service.
+    """
+    return httpx.Client(
+        transport=PinnedTransport(allow_loopback=allow_loopback, resolve=resolve),
+        trust_env=False,
+        follow_redirects=False,
+    )
 
 
 class SlackSender:
@@ -95,6 +110,11 @@ class SlackSender:
             try:
                 response = self._client.post(webhook_url, json=payload, timeout=self._timeout)
             except httpx.TransportError as exc:
+                refused = refusal(exc)
+                if refused is not None:
+                    # Names the host and address, never the path (the secret part of the URL).
+                    logger.warning("slack address refused", extra={"reason": str(refused)})
+                    return SendResult("retry", attempts=attempt, detail=f"unsafe address: {refused}")
                 # The exception text can contain the URL; its type is enough to act on.
                 detail = f"transport error: {type(exc).__name__}"
                 wait = backoff_delay(attempt, self._backoff_base)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 import httpx  # noqa: E402
 
+from wirewatch.feeds.pinning import PinnedAsyncTransport, refusal  # noqa: E402
 from wirewatch.feeds.ssrf import Resolver, UnsafeUrlError, check_url, resolve_host  # noqa: E402
 from wirewatch.models import Feed  # noqa: E402
 
@@ -137,7 +138,14 @@ async def _fetch(client: httpx.AsyncClient, feed: Feed, limits: FetchLimits, res
         except UnsafeUrlError as exc:
             raise _FetchFailed(f"unsafe URL {url}: {exc}") from exc
         request = client.build_request("GET", url, headers=headers)
-        response = await client.send(request, stream=True, follow_redirects=False)
+        try:
+            response = await client.send(request, stream=True, follow_redirects=False)
+        except httpx.ConnectError as exc:
+            # The pinned transport checks again at connect time, on the lookup it connects with.
+            refused = refusal(exc)
+            if refused is None:
+                raise
+            raise _FetchFailed(f"unsafe URL {url}: {refused}") from exc
         try:
             status = response.status_code
             location = response.headers.get("location")
@@ -226,8 +234,17 @@ def _host(url: str) -> str:
         return ""
 
 
-def make_client(limits: FetchLimits, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The shared HTTP/1.1 client for a run: pool sized to the concurrency, feed Accept, gzip."""
+def make_client(
+    limits: FetchLimits, transport: httpx.AsyncBaseTransport | None = None, *, resolve: Resolver = resolve_host
+) -> httpx.AsyncClient:
+    """The shared HTTP/1.1 client for a run: pool sized to the concurrency, feed Accept, gzip.
+
+    Without a test transport, every connection goes to an address checked on the lookup it uses
+    (PinnedAsyncTransport), so a rebinding name cannot pass check_url and then connect to loopback.
+    """
+    pool = httpx.Limits(max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency)
+    if transport is None:
+        transport = PinnedAsyncTransport(allow_loopback=limits.allow_loopback, resolve=resolve, limits=pool)
     return httpx.AsyncClient(
         http1=True,
         http2=False,
@@ -235,7 +252,7 @@ def make_client(limits: FetchLimits, transport: httpx.AsyncBaseTransport | None 
         follow_redirects=False,
         # Proxy variables would route around the SSRF checks; feeds are fetched directly.
         trust_env=False,
-        limits=httpx.Limits(max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency),
+        limits=pool,
         timeout=httpx.Timeout(limits.total_timeout, connect=limits.connect_timeout),
         headers={"User-Agent": limits.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
     )
@@ -255,7 +272,7 @@ async def fetch_all(
     """
     semaphore = asyncio.Semaphore(limits.concurrency)
     per_host: dict[str, asyncio.Semaphore] = {}
-    async with make_client(limits, transport) as client:
+    async with make_client(limits, transport, resolve=resolve) as client:
 
         async def one(feed: Feed) -> FetchResult:
             host = _host(feed.url)

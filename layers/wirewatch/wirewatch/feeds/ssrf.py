@@ -89,8 +89,30 @@ def _addresses(host: str, port: int, resolve: Resolver) -> list[Address]:
     return addresses
 
 
-def check_url(url: str, *, allow_loopback: bool, resolve: Resolver = resolve_host) -> None:
-    """Raise UnsafeUrlError unless url is plain http(s) and every address of its host is public."""
+def checked_addresses(host: str, port: int, *, allow_loopback: bool, resolve: Resolver = resolve_host) -> list[Address]:
+    """Every address of host, resolved once; raise UnsafeUrlError unless all of them are public.
+
+    The connection must then go to one of exactly these addresses (feeds/pinning.py does), never to
+    a second lookup of the name, or a rebinding resolver can swap in 127.0.0.1 after the check.
+    """
+    host = host.rstrip(".").lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host:
+        raise UnsafeUrlError("URL has no host")
+    if host in _METADATA_HOSTS:
+        raise UnsafeUrlError(f"refused {host}: cloud metadata host")
+    addresses = _addresses(host, port, resolve)
+    for ip in addresses:
+        reason = _refusal(ip, allow_loopback)
+        if reason:
+            shown = host if str(ip) == host else f"{host} ({ip})"
+            raise UnsafeUrlError(f"refused {shown}: {reason}")
+    return addresses
+
+
+def check_url(url: str, *, allow_loopback: bool, resolve: Resolver = resolve_host) -> list[Address]:
+    """Raise UnsafeUrlError unless url is plain http(s) and every address of its host is public; return them."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -104,11 +126,4 @@ def check_url(url: str, *, allow_loopback: bool, resolve: Resolver = resolve_hos
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
         raise UnsafeUrlError(f"URL has no host: {url!r}")
-    if host in _METADATA_HOSTS:
-        raise UnsafeUrlError(f"refused {host}: cloud metadata host")
-    port = port or _SCHEMES[scheme]
-    for ip in _addresses(host, port, resolve):
-        reason = _refusal(ip, allow_loopback)
-        if reason:
-            shown = host if str(ip) == host else f"{host} ({ip})"
-            raise UnsafeUrlError(f"refused {shown}: {reason}")
+    return checked_addresses(host, port or _SCHEMES[scheme], allow_loopback=allow_loopback, resolve=resolve)
