@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from wirewatch.api import pages
 from wirewatch.config import ConfigError
-from wirewatch.errors import ConflictError, NotFound, QueueError, ValidationError
+from wirewatch.errors import ConflictError, NotFound, QueueError, StoreError, ValidationError
 from wirewatch.feeds.ssrf import UnsafeUrlError
 from wirewatch.logs import logger
 from wirewatch.tokens import InvalidToken
@@ -107,6 +107,12 @@ def register_error_handlers(app: APIGatewayHttpResolver, allowed_methods: Any) -
     def queue_down(exc: QueueError) -> Response[str]:
         logger.error("poll queue refused messages", extra={"error": str(exc)})
         return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "the poll queue is unavailable; retry")
+
+    @app.exception_handler(StoreError)
+    def store_down(exc: StoreError) -> Response[str]:
+        # The message names the file or table; the caller gets a retry hint, the log the cause.
+        logger.error("store unavailable", extra={"error": str(exc)})
+        return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", "the store is unavailable; retry")
 
     @app.not_found
     def not_found(exc: NotFoundError) -> Response[str]:
