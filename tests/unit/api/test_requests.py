@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -18,35 +20,70 @@ from wirewatch.paging import Position
 from wirewatch.usecases import FeedOutcome, PollReport
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+KEY = b"k" * 32
 POSITION = Position("2026-04", "2026-04-30T10:00:00.000000+00:00#abc123")
 
 
 def test_cursor_round_trips_and_is_bound_to_its_query() -> None:
     cursor = Cursor("items", POSITION, NOW - timedelta(days=30), ("missile", None, None))
-    raw = encode_cursor(cursor)
-    assert decode_cursor(raw, "items", ("missile", None, None)) == cursor
+    raw = encode_cursor(cursor, key=KEY)
+    assert decode_cursor(raw, "items", ("missile", None, None), key=KEY) == cursor
     with pytest.raises(BadRequest, match="another query"):
-        decode_cursor(raw, "items", ("sanctions", None, None))
+        decode_cursor(raw, "items", ("sanctions", None, None), key=KEY)
     with pytest.raises(BadRequest, match="another query"):
-        decode_cursor(raw, "stories", ("missile", None, None))
+        decode_cursor(raw, "stories", ("missile", None, None), key=KEY)
+
+
+def _signed(data: dict[str, object], key: bytes = KEY) -> str:
+    payload = json.dumps(data | {"f": [None, None, None]}, separators=(",", ":")).encode()
+    tag = hmac.new(key, payload, hashlib.sha256).digest()[:16]
+    return f"{base64.urlsafe_b64encode(payload).decode()}.{base64.urlsafe_b64encode(tag).decode()}"
 
 
 @pytest.mark.parametrize(
     "data",
     [
-        {"v": 1, "k": "items", "b": "2026-04", "s": "2026-03-30T10:00:00.000000+00:00#abc", "t": NOW.isoformat()},
-        {"v": 1, "k": "items", "b": "2026-04", "s": "ITEM#abc", "t": NOW.isoformat()},
-        {"v": 2, "k": "items", "b": "2026-04", "s": POSITION.sort_key, "t": NOW.isoformat()},
-        {"v": 1, "k": "items", "b": "2026-04", "s": POSITION.sort_key, "t": "2026-05-01T08:00:00"},
-        {"v": 1, "k": "items", "b": ["2026-04"], "s": POSITION.sort_key, "t": NOW.isoformat()},
-        {"v": 1, "k": "items", "b": "2026-04", "s": POSITION.sort_key},
+        {"v": 2, "k": "items", "b": "2026-04", "s": "2026-03-30T10:00:00.000000+00:00#abc", "t": NOW.isoformat()},
+        {"v": 2, "k": "items", "b": "2026-04", "s": "ITEM#abc", "t": NOW.isoformat()},
+        {"v": 3, "k": "items", "b": "2026-04", "s": POSITION.sort_key, "t": NOW.isoformat()},
+        {"v": 2, "k": "items", "b": "2026-04", "s": POSITION.sort_key, "t": "2026-05-01T08:00:00"},
+        {"v": 2, "k": "items", "b": ["2026-04"], "s": POSITION.sort_key, "t": NOW.isoformat()},
+        {"v": 2, "k": "items", "b": "2026-04", "s": POSITION.sort_key},
     ],
 )
-def test_tampered_cursors_are_refused(data: dict[str, object]) -> None:
-    raw = base64.urlsafe_b64encode(json.dumps(data | {"f": [None, None, None]}).encode()).decode()
+def test_malformed_cursors_are_refused_even_when_signed(data: dict[str, object]) -> None:
     with pytest.raises(BadRequest) as caught:
-        decode_cursor(raw, "items", (None, None, None))
+        decode_cursor(_signed(data), "items", (None, None, None), key=KEY)
     assert caught.value.field == "cursor"
+
+
+def test_an_edited_cursor_is_refused_before_its_bounds_are_believed() -> None:
+    # Given a cursor this API issued, bounded to a 30-day window
+    issued = encode_cursor(Cursor("items", POSITION, NOW - timedelta(days=30), (None, None, None)), key=KEY)
+    payload = json.loads(base64.urlsafe_b64decode(issued.split(".")[0] + "=="))
+    # When its lower bound is moved back two thousand years (about 24k month queries), or its
+    # start month far ahead, keeping its tag, re-signing with another key, or dropping the tag
+    edits = [
+        payload | {"t": "0001-01-01T00:00:00+00:00"},
+        payload | {"b": "9999-12", "s": "9999-12" + POSITION.sort_key[7:]},
+    ]
+    tag = issued.split(".")[1]
+    forged = [
+        base64.urlsafe_b64encode(json.dumps(e, separators=(",", ":")).encode()).decode().rstrip("=") for e in edits
+    ]
+    attempts = [f"{f}.{tag}" for f in forged] + [_signed(edits[0], key=b"another key")] + forged
+    # Then every one is a 400 naming the cursor
+    for raw in attempts:
+        with pytest.raises(BadRequest) as caught:
+            decode_cursor(raw, "items", (None, None, None), key=KEY)
+        assert caught.value.code == "invalid_cursor"
+
+
+def test_an_unsigned_v1_cursor_is_no_longer_accepted() -> None:
+    v1 = {"v": 1, "k": "items", "b": "2026-04", "s": POSITION.sort_key, "t": NOW.isoformat(), "f": [None, None, None]}
+    raw = base64.urlsafe_b64encode(json.dumps(v1).encode()).decode()
+    with pytest.raises(BadRequest):
+        decode_cursor(raw, "items", (None, None, None), key=KEY)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [(None, 50), ("1", 1), ("200", 200)])
