@@ -20,6 +20,9 @@ DEFAULT_LIMIT = 50
 DEFAULT_SINCE = timedelta(days=30)
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 _CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):[0-5][0-9]")
+# No API field is multi-line or formatted text: control characters (NUL, CR/LF, ESC ...), lone
+# surrogates (valid JSON escapes, but not encodable: a 500 later) and bidi controls are refused.
+_BAD_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def query(event: APIGatewayProxyEventV2, allowed: Collection[str]) -> dict[str, str]:
@@ -62,6 +65,7 @@ def json_object(
         raise BadRequest("invalid_json", "the body is not valid JSON") from exc
     if not isinstance(data, dict):
         raise BadRequest("invalid_json", "the body must be a JSON object")
+    _refuse_bad_characters(data)
     known = set(required) | set(optional)
     for name in data:
         if name not in known:
@@ -70,6 +74,27 @@ def json_object(
         if name not in data:
             raise BadRequest("missing_field", f"{name} is required", name)
     return data
+
+
+def _refuse_bad_characters(value: Any, field: str | None = None) -> None:
+    """BadRequest naming the field when any string in value (keys too) holds a refused character."""
+    if isinstance(value, str):
+        bad = _BAD_CHARACTERS.search(value)
+        if bad:
+            where = field or "the body"
+            raise BadRequest(
+                "invalid_field",
+                f"{where} contains a control, bidi or unpaired surrogate character (U+{ord(bad.group()):04X})",
+                field,
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = key if field is None else f"{field}.{key}"
+            _refuse_bad_characters(key, field)
+            _refuse_bad_characters(item, name)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_bad_characters(item, field)
 
 
 def string(data: Mapping[str, Any], name: str, *, max_length: int = 200, default: str | None = None) -> str | None:
