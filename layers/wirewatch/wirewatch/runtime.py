@@ -258,11 +258,12 @@ def run_pending_alerts(now: datetime) -> list[AlertReport]:
     """Alert the urgent stories not alerted yet (after a poll on one machine: there is no table stream)."""
     from wirewatch.usecases.alerts import alert_pending
 
-    compose = composer()
+    # The composer (jinja2, the link key) is built only when a story is actually pending.
+    compose = functools.cache(composer)
     return alert_pending(
         store=repository(),
         postman=postman(),
-        compose=lambda sub, story: compose.alert(sub, story, now),
+        compose=lambda sub, story: compose().alert(sub, story, now),
         window=timedelta(hours=settings().story_window_hours),
         now=now,
     )
