@@ -6,6 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from wirewatch.feeds.text import plain_line
 from wirewatch.models import Feed, Item, Story, Subscription
 
 
@@ -72,7 +73,7 @@ def feed_view(feed: Feed, items_24h: int = 0, relevant_24h: int = 0) -> dict[str
             "last_success": _time(feed.last_success),
             "last_attempt": _time(feed.last_attempt),
             "last_status": feed.last_status,
-            "last_error": feed.last_error,
+            "last_error": plain_line(feed.last_error) if feed.last_error else None,
             "consecutive_failures": feed.consecutive_failures,
             "next_attempt": _time(feed.next_attempt),
             "disabled_reason": feed.disabled_reason,
@@ -96,7 +97,8 @@ def subscription_view(sub: Subscription) -> dict[str, Any]:
         "quiet_hours": list(sub.quiet_hours) if sub.quiet_hours else None,
         "urgent_in_quiet_hours": sub.urgent_in_quiet_hours,
         "status": sub.status,
-        "failure_reason": sub.failure_reason,
+        # A provider's error text: control and bidi characters never reach a terminal or a page.
+        "failure_reason": plain_line(sub.failure_reason) if sub.failure_reason else None,
         "last_digest_at": _time(sub.last_digest_at),
         "next_digest_at": _time(sub.next_digest_at),
         "created_at": _time(sub.created_at),

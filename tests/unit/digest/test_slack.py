@@ -80,7 +80,8 @@ def test_hostile_titles_arrive_as_literal_text() -> None:
 
 
 def test_links_only_for_http_urls_with_separators_made_harmless() -> None:
-    assert slack_link("https://a.example/x?a=1&b=<2>|3", "t") == "<https://a.example/x?a=1&amp;b=%3C2%3E%7C3|t>"
+    # Slack decodes &amp; &lt; &gt; in a link target: the URL a reader opens keeps its < and > as they were.
+    assert slack_link("https://a.example/x?a=1&b=<2>|3", "t") == "<https://a.example/x?a=1&amp;b=&lt;2&gt;%7C3|t>"
     assert slack_link("javascript:alert(1)", "<t>") == "&lt;t&gt;"
     assert slack_link("ftp://a.example/file", "t") == "t"
     assert slack_link(None, "t") == "t"
@@ -139,3 +140,26 @@ def test_every_message_has_a_text_fallback_and_disables_unfurling() -> None:
     ]:
         assert payload["text"].strip()
         assert payload["unfurl_links"] is False and payload["unfurl_media"] is False
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("*Breaking* news", "\u2217Breaking\u2217 news"),
+        ("_quietly_ fired", "\u02cdquietly\u02cd fired"),
+        ("~not~ a test", "\u223cnot\u223c a test"),
+        ("`code` and ```block```", "\u02cbcode\u02cb and \u02cb\u02cb\u02cbblock\u02cb\u02cb\u02cb"),
+        ("<!channel> *now*", "&lt;!channel&gt; \u2217now\u2217"),
+    ],
+)
+def test_feed_text_cannot_format_a_slack_message(raw: str, shown: str) -> None:
+    assert escape_mrkdwn(raw) == shown
+
+
+def test_a_headline_with_formatting_characters_stays_plain_inside_our_bold() -> None:
+    message = slack_alert_message(story("st-fmt", "*URGENT* _all_ `hands` ~now~", severity="urgent"))
+    section = message["blocks"][0]["text"]["text"]
+    headline = section.splitlines()[1]
+    # Our own bold wraps the line; nothing from the feed opens or closes another span.
+    assert headline.startswith("*") and headline.endswith("*")
+    assert not any(mark in headline[1:-1] for mark in "*_~`")

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from wirewatch.feeds.text import clean_text
+from wirewatch.feeds.text import clean_text, plain_line
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,33 @@ def test_clean_text_is_fast_enough_for_thousands_of_items() -> None:
         clean_text(summary, max_len=500)
     # Generous bound: the point is no pathological regex, not a benchmark.
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("Missile \u202egnirif\u202c test", "Missile gnirif test"),
+        ("\u2066isolated\u2069 \u2067rtl\u2069 \u2068first\u2069", "isolated rtl first"),
+        ("marks\u200e\u200f\u061c gone", "marks gone"),
+        ("c1\u0085next\u009bcontrols\u0080", "c1 nextcontrols"),
+        ("esc\x1b[31mred", "esc[31mred"),
+        ("lone \ud800surrogate", "lone surrogate"),
+    ],
+)
+def test_bidi_and_control_characters_never_reach_stored_text(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+
+
+def test_plain_line_makes_an_error_text_one_printable_line() -> None:
+    assert plain_line("550 5.1.1 \u202euser unknown\r\n\x1b[2Jgone\u2066", 200) == "550 5.1.1 user unknown [2Jgone"
+    assert plain_line("x" * 50, 10) == "xxxxxxxxx…"
+
+
+def test_views_print_failure_reasons_and_feed_errors_as_plain_lines() -> None:
+    from wirewatch.models import Feed, Subscription
+    from wirewatch.views import feed_view, subscription_view
+
+    sub = Subscription(id="s1", channel="email", target="a@example.com", failure_reason="bounced\u202e\r\n\x1b[2Jx")
+    assert subscription_view(sub)["failure_reason"] == "bounced [2Jx"
+    feed = Feed(id="f1", url="https://example.com/rss", name="f1", last_error="HTTP 500 \u2066oops\u2069\x00")
+    assert feed_view(feed)["health"]["last_error"] == "HTTP 500 oops"

@@ -20,6 +20,7 @@ import httpx
 from wirewatch.delivery.result import SendResult, backoff_delay
 from wirewatch.feeds.pinning import PinnedTransport, refusal
 from wirewatch.feeds.ssrf import Resolver, resolve_host
+from wirewatch.feeds.text import plain_line
 from wirewatch.logs import logger
 
 __all__ = ["InvalidWebhookUrl", "SendResult", "SlackSender", "validate_webhook_url", "webhook_client"]
@@ -197,7 +198,7 @@ def _retry_after(value: str | None) -> float | None:
 
 def _safe_text(text: str, webhook_url: str) -> str:
     """Slack's short error code, one line, bounded, and scrubbed of the URL should it ever echo it."""
-    cleaned = " ".join(text.split())
+    cleaned = plain_line(text)
     path = httpx.URL(webhook_url).path
     for secret in (webhook_url, path if len(path) > 1 else None):
         if secret:

@@ -36,9 +36,15 @@ EMOJI = {
 Block = dict[str, Any]
 
 
+# mrkdwn has no backslash escape, so formatting characters from feed text become look-alikes that
+# Slack does not parse: no *bold*, _italic_, ~strike~ or `code` a headline did not ask for.
+_FORMATTING = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+
+
 def escape_mrkdwn(text: str) -> str:
-    """Escape &, < and > so Slack shows the text literally (no mentions, links or channel pings)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text Slack shows literally: &, < and > escaped (no mentions, links or <!channel> pings), and
+    the formatting characters * _ ~ ` replaced by look-alikes (∗ ˍ ∼ ˋ)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").translate(_FORMATTING)
 
 
 def _fit(raw: str, budget: int) -> str:
@@ -53,10 +59,14 @@ def _fit(raw: str, budget: int) -> str:
 
 
 def slack_link(url: str | None, label: str, budget: int = _HEADLINE_BUDGET) -> str:
-    """`<url|label>` for an http(s) URL (with | and > made harmless), else the escaped label alone."""
+    """`<url|label>` for an http(s) URL, else the escaped label alone.
+
+    In the URL, & < > are entity-escaped, as Slack asks, so they reach the browser as the characters
+    they were; only | (which would start the label) is percent-encoded.
+    """
     target = safe_url(url)
     if target is not None:
-        target = target.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+        target = target.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "%7C")
     # A link needs room for the URL, "<|>" and at least a few characters of label.
     if target is None or len(target) > MAX_URL or len(target) + 13 > budget:
         return _fit(label, budget)

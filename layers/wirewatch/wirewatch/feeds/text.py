@@ -17,9 +17,20 @@ _BLOCK_TAGS = re.compile(
     re.IGNORECASE,
 )
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![A-Za-z][^<>]*>|<\?[^<>]*>")
-# Zero-width characters, soft hyphens and control characters that str.split() does not treat as space.
+# Zero-width characters, soft hyphens and control characters that str.split() does not treat as space;
+# bidi controls (U+202E RIGHT-TO-LEFT OVERRIDE, the U+2066 isolates ...), which can make a title read
+# backwards or hide text in a terminal, a mail client or Slack; C1 controls; unpaired surrogates.
+_BIDI = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 _INVISIBLE = dict.fromkeys(
-    [*map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), *range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F],
+    [
+        *map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"),
+        *range(0x00, 0x09),
+        *range(0x0E, 0x1C),
+        *range(0x7F, 0x85),
+        *range(0x86, 0xA0),
+        *_BIDI,
+        *range(0xD800, 0xE000),
+    ],
     None,
 )
 _TRAILING_PUNCT = " ,;:-–—([{"
@@ -41,6 +52,14 @@ def _truncate(text: str, max_len: int) -> str:
         if space > max_len // 2:
             cut = cut[:space]
     return cut.rstrip(_TRAILING_PUNCT) + "…"
+
+
+def plain_line(value: str, max_len: int | None = None) -> str:
+    """One printable line: control, bidi and invisible characters removed, whitespace folded (error texts)."""
+    text = " ".join(value.translate(_INVISIBLE).split())
+    if max_len is not None and len(text) > max_len:
+        text = _truncate(text, max_len)
+    return text
 
 
 def clean_text(value: str, max_len: int | None = None) -> str:
