@@ -190,9 +190,7 @@ def composer() -> Composer:
 @functools.cache
 def postman() -> Postman:
     """Ledger-backed sender for both channels; SES and Slack clients are built on first use."""
-    import httpx
-
-    from wirewatch.delivery.slack import SlackSender
+    from wirewatch.delivery.slack import SlackSender, webhook_client
     from wirewatch.logs import logger
     from wirewatch.metrics import count
     from wirewatch.usecases.delivery import Postman
@@ -217,7 +215,9 @@ def postman() -> Postman:
 
     @functools.cache
     def slack() -> SlackSender:
-        return SlackSender(httpx.Client(), allow_loopback=config.allow_loopback)
+        # Pinned to the checked address, no proxies: DNS cannot send a webhook post to loopback.
+        client = webhook_client(allow_loopback=config.allow_loopback)
+        return SlackSender(client, allow_loopback=config.allow_loopback)
 
     def delivery_failed(sub: Subscription, reason: str) -> None:
         count("DeliveryFailures")

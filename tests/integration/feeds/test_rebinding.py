@@ -153,3 +153,18 @@ def test_the_webhook_client_still_posts_to_an_allowed_loopback_catcher() -> None
     with SlackCatcher() as catcher, webhook_client(allow_loopback=True) as client:
         result = SlackSender(client, allow_loopback=True).send(catcher.url("/services/T/B/x"), {"text": "hi"})
     assert result.status == "sent"
+
+
+def test_the_runtime_slack_sender_posts_through_the_pinned_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wirewatch import runtime
+    from wirewatch.feeds.pinning import PinnedTransport
+
+    monkeypatch.setenv("WIREWATCH_STORE", "sqlite")
+    runtime.reset()
+    try:
+        sender = runtime.postman()._slack()  # type: ignore[attr-defined]
+    except AttributeError:
+        pytest.skip("Postman keeps its Slack sender elsewhere")
+    finally:
+        runtime.reset()
+    assert isinstance(sender._client._transport, PinnedTransport)
