@@ -471,6 +471,9 @@ class _MemoryStore:
     def put_item_if_new(self, item: object, expires_at: object) -> bool:
         return self.items.setdefault(item.id, item) is item  # type: ignore[attr-defined]
 
+    def put_items_if_new(self, items: list[tuple[object, object]]) -> list[bool]:
+        return [self.put_item_if_new(item, expires_at) for item, expires_at in items]
+
     def save_feeds(self, feeds: object) -> None:
         pass
 

@@ -33,6 +33,9 @@ class MemoryStore:
         self.puts += 1
         return self.items.setdefault(item.id, item) is item
 
+    def put_items_if_new(self, items: Sequence[tuple[Item, datetime]]) -> list[bool]:
+        return [self.put_item_if_new(item, expires_at) for item, expires_at in items]
+
     def save_feeds(self, feeds: Sequence[Feed]) -> None:
         self.feeds.update((f.id, f) for f in feeds)
 

@@ -81,6 +81,17 @@ def test_given_an_item_when_put_twice_then_it_is_stored_once_unchanged(store: An
     assert store.relevant_items(NOW - timedelta(days=2), NOW) == [first]
 
 
+def test_given_a_batch_when_put_then_each_new_item_is_stored_once_and_known_ones_are_left(store: Any) -> None:
+    known = item("i-1", "North Korea fires ballistic missile")
+    store.put_item_if_new(known, KEEP)
+    batch = [dataclasses.replace(known, title="rewritten"), item("i-2", "Typhoon nears Okinawa"), item("i-3", "Yen")]
+    assert store.put_items_if_new([(i, KEEP) for i in batch]) == [False, True, True]
+    assert store.put_items_if_new([]) == []
+    assert store.existing_item_ids(["i-1", "i-2", "i-3"]) == {"i-1", "i-2", "i-3"}
+    stored = {i.id: i for i in store.relevant_items(NOW - timedelta(days=2), NOW)}
+    assert stored["i-1"] == known and stored["i-2"] == batch[1]
+
+
 def test_given_stored_items_when_asked_which_exist_then_only_those_ids_come_back(store: Any) -> None:
     store.put_item_if_new(item("i-1", "launch"), KEEP)
     store.put_item_if_new(item("i-2", "unrelated", topics=(), severity="none"), KEEP)

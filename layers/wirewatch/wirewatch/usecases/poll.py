@@ -25,6 +25,7 @@ _WRITE_WORKERS = 16
 class PollStore(StoryPort, Protocol):
     def existing_item_ids(self, item_ids: Iterable[str]) -> set[str]: ...
     def put_item_if_new(self, item: Item, expires_at: datetime) -> bool: ...
+    def put_items_if_new(self, items: Sequence[tuple[Item, datetime]]) -> list[bool]: ...
     def save_feeds(self, feeds: Sequence[Feed]) -> None: ...
 
 
@@ -208,10 +209,13 @@ def build_items(
     return items
 
 
+def _expiry(item: Item, settings: Settings, now: datetime) -> datetime:
+    return now + timedelta(days=settings.relevant_ttl_days if item.relevant else settings.other_ttl_days)
+
+
 def _put(store: PollStore, item: Item, settings: Settings, now: datetime) -> Item | None:
     """One conditional put; the item when it was stored, None when it already existed."""
-    days = settings.relevant_ttl_days if item.relevant else settings.other_ttl_days
-    return item if store.put_item_if_new(item, now + timedelta(days=days)) else None
+    return item if store.put_item_if_new(item, _expiry(item, settings, now)) else None
 
 
 def _store_unless_clustered(
@@ -220,7 +224,10 @@ def _store_unless_clustered(
     """Store one feed's new items except those that join stories; returns (stored, left to cluster)."""
     known = store.existing_item_ids(item.id for item in items)
     fresh = [item for item in items if item.id not in known]
-    stored = [item for item in fresh if not joins_story(item) and _put(store, item, settings, now)]
+    alone = [item for item in fresh if not joins_story(item)]
+    # One feed's items go in one call: on SQLite that is one transaction instead of one per item.
+    written = store.put_items_if_new([(item, _expiry(item, settings, now)) for item in alone])
+    stored = [item for item, new in zip(alone, written, strict=True) if new]
     return stored, [item for item in fresh if joins_story(item)]
 
 

@@ -269,27 +269,15 @@ class SqliteStore(SubscriptionChanges):
 
     def put_item_if_new(self, item: Item, expires_at: datetime) -> bool:
         """Store an item unless it exists (an expired row is replaced, as after DynamoDB's TTL); True when stored."""
-        c = item.classification
-        row = (
-            item.id,
-            item.feed_id,
-            _key(item.first_seen, item.id),
-            _key(item.published, item.id) if item.relevant else None,
-            _topics(c.topics),
-            c.severity,
-            int(expires_at.timestamp()),
-            to_json(item),
-        )
-        with self._write("put item") as db:
-            cursor = db.execute(
-                "INSERT INTO items (id, feed_id, first_seen, relevant_key, topics, severity, expires_at, data)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET feed_id = excluded.feed_id, first_seen = excluded.first_seen,"
-                " relevant_key = excluded.relevant_key, topics = excluded.topics, severity = excluded.severity,"
-                " expires_at = excluded.expires_at, data = excluded.data WHERE items.expires_at <= ?",
-                (*row, self._now()),
-            )
-            return cursor.rowcount == 1
+        return self.put_items_if_new([(item, expires_at)])[0]
+
+    def put_items_if_new(self, items: Sequence[tuple[Item, datetime]]) -> list[bool]:
+        """Store each item unless it exists, all in one transaction; True for each one stored."""
+        now = self._now()
+        with self._write("put items") as db:
+            return [
+                db.execute(_PUT_ITEM, (*_item_row(item, expires_at), now)).rowcount == 1 for item, expires_at in items
+            ]
 
     def relevant_items(
         self, since: datetime, until: datetime, *, topic: str | None = None, limit: int | None = None
@@ -663,6 +651,30 @@ class SqliteStore(SubscriptionChanges):
         if table not in ("feeds", "items", "stories", "subscriptions", "deliveries", "runs"):
             raise ValueError(f"no table {table!r}")
         return int(self._rows("count", f"SELECT count(*) FROM {table}")[0][0])
+
+
+# Insert-if-new; a row past its expiry counts as gone and is replaced.
+_PUT_ITEM = (
+    "INSERT INTO items (id, feed_id, first_seen, relevant_key, topics, severity, expires_at, data)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET feed_id = excluded.feed_id, first_seen = excluded.first_seen,"
+    " relevant_key = excluded.relevant_key, topics = excluded.topics, severity = excluded.severity,"
+    " expires_at = excluded.expires_at, data = excluded.data WHERE items.expires_at <= ?"
+)
+
+
+def _item_row(item: Item, expires_at: datetime) -> tuple[Any, ...]:
+    c = item.classification
+    return (
+        item.id,
+        item.feed_id,
+        _key(item.first_seen, item.id),
+        _key(item.published, item.id) if item.relevant else None,
+        _topics(c.topics),
+        c.severity,
+        int(expires_at.timestamp()),
+        to_json(item),
+    )
 
 
 def _story(row: sqlite3.Row) -> Story:

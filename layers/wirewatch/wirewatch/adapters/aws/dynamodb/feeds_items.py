@@ -180,6 +180,10 @@ class FeedItemStore(Table):
         """Store an item unless it exists (one conditional put); True when stored."""
         return self._put_if_absent(item_to_record(item, expires_at))
 
+    def put_items_if_new(self, items: Sequence[tuple[Item, datetime]]) -> list[bool]:
+        """Store each item unless it exists (a conditional put each: BatchWriteItem carries no condition)."""
+        return [self.put_item_if_new(item, expires_at) for item, expires_at in items]
+
     def relevant_items(
         self, since: datetime, until: datetime, *, topic: str | None = None, limit: int | None = None
     ) -> list[Item]:
