@@ -20,11 +20,12 @@ if TYPE_CHECKING:
 
 # Puts are independent conditional writes; a few feeds' in flight hide the round trips.
 _WRITE_WORKERS = 16
+# Clustered items are written in chunks: parallel round trips on DynamoDB, few transactions on SQLite.
+_PUT_CHUNK = 25
 
 
 class PollStore(StoryPort, Protocol):
     def existing_item_ids(self, item_ids: Iterable[str]) -> set[str]: ...
-    def put_item_if_new(self, item: Item, expires_at: datetime) -> bool: ...
     def put_items_if_new(self, items: Sequence[tuple[Item, datetime]]) -> list[bool]: ...
     def save_feeds(self, feeds: Sequence[Feed]) -> None: ...
 
@@ -134,7 +135,9 @@ def poll(
             stored += batch_stored
             clusterable += batch_clusterable
         clustered, stories = attach_stories(clusterable, store, now, timedelta(hours=settings.story_window_hours))
-        stored += [item for item in writer.map(lambda i: _put(store, i, settings, now), clustered) if item]
+        chunks = [clustered[i : i + _PUT_CHUNK] for i in range(0, len(clustered), _PUT_CHUNK)]
+        for chunk, written in zip(chunks, writer.map(lambda c: _put_all(store, c, settings, now), chunks), strict=True):
+            stored += [item for item, new in zip(chunk, written, strict=True) if new]
     # Feed state (ETag, Last-Modified) is saved only after its items, so a crash refetches rather than skips.
     store.save_feeds(new_states)
 
@@ -213,9 +216,9 @@ def _expiry(item: Item, settings: Settings, now: datetime) -> datetime:
     return now + timedelta(days=settings.relevant_ttl_days if item.relevant else settings.other_ttl_days)
 
 
-def _put(store: PollStore, item: Item, settings: Settings, now: datetime) -> Item | None:
-    """One conditional put; the item when it was stored, None when it already existed."""
-    return item if store.put_item_if_new(item, _expiry(item, settings, now)) else None
+def _put_all(store: PollStore, items: Sequence[Item], settings: Settings, now: datetime) -> list[bool]:
+    """Conditional puts of these items (one transaction on SQLite); True for each one stored."""
+    return store.put_items_if_new([(item, _expiry(item, settings, now)) for item in items])
 
 
 def _store_unless_clustered(
@@ -226,7 +229,7 @@ def _store_unless_clustered(
     fresh = [item for item in items if item.id not in known]
     alone = [item for item in fresh if not joins_story(item)]
     # One feed's items go in one call: on SQLite that is one transaction instead of one per item.
-    written = store.put_items_if_new([(item, _expiry(item, settings, now)) for item in alone])
+    written = _put_all(store, alone, settings, now)
     stored = [item for item, new in zip(alone, written, strict=True) if new]
     return stored, [item for item in fresh if joins_story(item)]
 
