@@ -187,3 +187,28 @@ def test_help_shows_the_defaults(tmp_path: Path) -> None:
     result = wirewatch("items", "--help", state=tmp_path / "state")
     assert result.returncode == 0
     assert "(default: 24h)" in result.stdout and "(default: 200)" in result.stdout
+
+
+def test_items_never_print_a_script_link_or_control_characters(tmp_path: Path) -> None:
+    from wirewatch.adapters.local.sqlite import SqliteStore
+
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    now = datetime.now(UTC)
+    hostile = Item(
+        id="i-js",
+        feed_id="wire",
+        source="Wire\x1b[31m",
+        title="North Korea fires a ballistic missile",
+        link="javascript:alert(1)",
+        summary="",
+        published=now - timedelta(hours=1),
+        first_seen=now - timedelta(hours=1),
+        language="en",
+        classification=Classification(topics=("missile",), scores={"missile": 5.0}, severity="high"),
+    )
+    SqliteStore(state / "wirewatch.db").put_item_if_new(hostile, now + timedelta(days=1))
+    listed = wirewatch("items", state=state)
+    assert listed.returncode == 0, listed.stderr
+    assert "javascript:" not in listed.stdout and "(not an http link)" in listed.stdout
+    assert "\x1b" not in listed.stdout

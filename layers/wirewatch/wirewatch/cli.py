@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from wirewatch.config import ConfigError
 from wirewatch.feedlist import FeedListError, feed_id_for_url, parse_feed_list
+from wirewatch.feeds.text import plain_line
 from wirewatch.models import CADENCES, SEVERITIES, TOPICS, Feed, Story, Subscription
 from wirewatch.views import feed_view, item_view, subscription_view
 
@@ -52,6 +53,12 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is below 1")
     return value
+
+
+def _shown_link(link: str) -> str:
+    """A link as a terminal may show it: http(s) only (never javascript: or data:), no control characters."""
+    shown = plain_line(link)
+    return shown if shown.startswith(("http://", "https://")) and " " not in shown else "(not an http link)"
 
 
 def _print_json(data: Any) -> None:
@@ -134,7 +141,11 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         health = (
             "disabled: " + (f.disabled_reason or "")
             if not f.enabled
-            else (f"failing x{f.consecutive_failures}: {f.last_error}" if f.consecutive_failures else "ok")
+            else (
+                f"failing x{f.consecutive_failures}: {plain_line(f.last_error or '')}"
+                if f.consecutive_failures
+                else "ok"
+            )
         )
         last = f.last_success.strftime("%Y-%m-%d %H:%M") if f.last_success else "never"
         print(f"{f.id:<24} {f.language:<3} last ok {last:<16} {health}\n    {f.url}")
@@ -158,7 +169,7 @@ def cmd_items(args: argparse.Namespace) -> int:
         flag = " (first-run backlog, not alerted)" if item.suppressed else ""
         topics = "+".join(c.topics)
         print(f"{item.published:%Y-%m-%d %H:%M}  {c.severity.upper():<7} {topics:<18} {item.title}{flag}")
-        print(f"{'':18}{item.source} · {item.link}")
+        print(f"{'':18}{plain_line(item.source)} · {_shown_link(item.link)}")
         if c.facts:
             print(f"{'':18}facts: " + ", ".join(f"{k}={v}" for k, v in c.facts.items()))
     return 0
@@ -246,7 +257,7 @@ def cmd_subscriptions(args: argparse.Namespace) -> int:
         when = sub.cadence + (f" at {sub.daily_at} {sub.timezone}" if sub.cadence == "daily" else "")
         print(f"{sub.id}  {sub.status:<12} {sub.channel:<5} {when:<28} {','.join(sub.topics):<18} {target}")
         if sub.failure_reason:
-            print(f"{'':22}! {sub.failure_reason}")
+            print(f"{'':22}! {plain_line(sub.failure_reason)}")
     return 0
 
 

@@ -54,3 +54,15 @@ def test_given_a_target_that_cannot_be_written_when_backed_up_then_a_store_error
     with pytest.raises(StoreError) as raised:
         store.backup(target)
     assert str(target) in str(raised.value)
+
+
+def test_a_backup_is_readable_by_its_user_only_and_never_overwrites_a_file(db_path: Path, tmp_path: Path) -> None:
+    import stat
+
+    store = SqliteStore(db_path, clock=fixed_clock())
+    store.put_item_if_new(item("i-1", "launch"), KEEP)
+    target = tmp_path / "copy.db"
+    store.backup(target)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with pytest.raises(StoreError, match=r"copy\.db"):
+        store.backup(target)

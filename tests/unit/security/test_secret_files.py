@@ -6,27 +6,18 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
-
 from wirewatch.adapters.local.secrets import LocalSecretStore
 
 HOOK = "https://hooks.slack.com/services/T0/B0/secret-part"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "adapters/local/secrets.py opens its temp file O_CREAT|O_TRUNC without O_EXCL, so a stale "
-        "world-readable temp file keeps its mode and the secrets file becomes 0644; fix: a random temp "
-        "name opened O_CREAT|O_EXCL|O_NOFOLLOW (as mail._write_private does), then drop this marker"
-    ),
-)
 def test_a_stale_world_readable_temp_file_never_makes_the_secrets_readable(tmp_path: Path) -> None:
     # Given a temp file left world-readable at the path the next write uses (a crashed run, a reused pid)
     path = tmp_path / "secrets.json"
-    stale = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    stale.write_text("{}")
-    stale.chmod(0o644)
+    for name in (f".{path.name}.{os.getpid()}.tmp", f".{path.name}.tmp", f".{path.name}.lock"):
+        stale = path.with_name(name)
+        stale.write_text("{}")
+        stale.chmod(0o644)
     # When a secret is stored
     LocalSecretStore(path).put("/wirewatch/slack/sub-1", HOOK)
     # Then the secrets file is still readable by its user only

@@ -65,9 +65,10 @@ class LocalSecretStore:
         return data
 
     def _write(self, stored: dict[str, str]) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        # A fresh random name created exclusively: whatever was left at some other path never lends its mode.
+        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(8)}.tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(stored, handle, indent=1, sort_keys=True)
                 handle.flush()

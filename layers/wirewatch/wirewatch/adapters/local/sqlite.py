@@ -640,6 +640,11 @@ class SqliteStore(SubscriptionChanges):
     def backup(self, target: Path) -> None:
         """A consistent copy of the database at `target`, taken while other processes may be writing."""
         with self._lock, self._errors(f"backup to {target}"):
+            # The copy holds subscribers' addresses: created user-only, never over an existing file.
+            try:
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except OSError as exc:
+                raise StoreError(f"cannot create the backup {target}: {exc.strerror}") from exc
             copy = sqlite3.connect(target)
             try:
                 self._db.backup(copy)
