@@ -53,3 +53,12 @@ def test_the_plain_reader_takes_the_common_wire_feeds() -> None:
 )
 def test_what_the_plain_reader_is_not_sure_of_goes_to_feedparser(body: bytes, headers: Mapping[str, str]) -> None:
     assert read_plain(body, headers) is None
+
+
+def test_a_script_link_is_never_stored_as_a_link() -> None:
+    body = (
+        b"<rss version='2.0'><channel><title>W</title><item><guid isPermaLink='false'>g1</guid>"
+        b"<title>North Korea fires missile</title><link>javascript:alert(1)</link></item></channel></rss>"
+    )
+    [entry] = parse_feed(body, {}, "https://wire.example.com/feed.xml").entries
+    assert entry.guid == "g1" and entry.link is None

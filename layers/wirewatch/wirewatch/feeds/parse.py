@@ -63,6 +63,8 @@ def _utc(value: Any) -> datetime | None:
 def _entry(raw: dict[str, Any], summary_max: int) -> Entry | None:
     guid = str(raw.get("id") or "").strip() or None
     link = str(raw.get("link") or "").strip() or None
+    if link and not link.lower().startswith(("http://", "https://")):
+        link = None  # a javascript:, data: or other scheme is never stored as a link
     if guid is None and link is None:
         return None
     summary = raw.get("summary") or ""
