@@ -7,7 +7,6 @@ import dataclasses
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -23,25 +22,19 @@ from wirewatch.views import feed_view, item_view, subscription_view
 if TYPE_CHECKING:
     from wirewatch.adapters.local.sqlite import SqliteStore
 
-_DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-# Ten years of history is more than any retention keeps; a longer window is a typo, not a request.
-_LONGEST = {"m": 3650 * 1440, "h": 3650 * 24, "d": 3650, "w": 3650 // 7}
-
 
 class UsageError(ValueError):
     """A command-line value is wrong; the message says which."""
 
 
 def parse_duration(text: str) -> timedelta:
-    """'90m', '24h', '30d', '2w' → timedelta."""
-    match = _DURATION.match(text.strip().lower())
-    if not match:
-        raise UsageError(f"bad duration {text!r}: use a number and m, h, d or w (e.g. 24h, 30d)")
-    duration = timedelta(**{_UNITS[match.group(2)]: min(int(match.group(1)), _LONGEST[match.group(2)] + 1)})
-    if duration > timedelta(days=_LONGEST["d"]):
-        raise UsageError(f"duration {text!r} is too long: at most {_LONGEST['d']} days")
-    return duration
+    """'90m', '24h', '30d', '2w' → timedelta; UsageError otherwise."""
+    from wirewatch.durations import parse_duration as parse
+
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def positive_int(text: str) -> int:

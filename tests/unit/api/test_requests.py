@@ -169,3 +169,11 @@ def test_local_requests_become_api_gateway_v2_events() -> None:
     assert event["body"] == "List-Unsubscribe=One-Click" and event["isBase64Encoded"] is False
     binary = to_event("POST", "/feeds", [], b"\xff\xfe", "127.0.0.1")
     assert binary["isBase64Encoded"] is True and base64.b64decode(binary["body"]) == b"\xff\xfe"
+
+
+def test_since_reads_the_durations_the_cli_takes_and_clamps_them_too() -> None:
+    assert since({"since": "24h"}, NOW, timedelta(days=366)) == NOW - timedelta(hours=24)
+    assert since({"since": "2w"}, NOW, timedelta(days=366)) == NOW - timedelta(weeks=2)
+    assert since({"since": "400d"}, NOW, timedelta(days=30)) == NOW - timedelta(days=30)
+    with pytest.raises(BadRequest, match="too long"):
+        since({"since": "999999d"}, NOW, timedelta(days=30))

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from wirewatch.api.errors import BadRequest
+from wirewatch.durations import is_duration, parse_duration
 from wirewatch.models import SEVERITIES, TOPICS
 
 MAX_LIMIT = 200
@@ -190,14 +191,22 @@ def min_severity(params: Mapping[str, str]) -> list[str] | None:
 
 
 def since(params: Mapping[str, str], now: datetime, horizon: timedelta) -> datetime | None:
-    """An ISO 8601 date or date-time (UTC when no offset), clamped to what the table still holds."""
+    """A duration back from now ('24h', '7d') or an ISO 8601 date or date-time (UTC when no offset), clamped to
+    what the table still holds."""
     raw = params.get("since")
     if raw is None:
         return None
+    if is_duration(raw):
+        try:
+            return max(now - parse_duration(raw), now - horizon)
+        except ValueError as exc:
+            raise BadRequest("invalid_parameter", str(exc), "since") from None
     try:
         value = datetime.fromisoformat(raw)
     except ValueError as exc:
-        raise BadRequest("invalid_parameter", "since must be an ISO 8601 date or date-time", "since") from exc
+        raise BadRequest(
+            "invalid_parameter", "since must be a duration (24h, 7d) or an ISO 8601 date or date-time", "since"
+        ) from exc
     try:
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 with an offset: past the horizon either way
