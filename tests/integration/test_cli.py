@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -14,7 +15,8 @@ import pytest
 
 from loopback.feed_server import FeedServer
 from tests.support.rss import LAUNCH, SANCTIONS, WEATHER, rss
-from wirewatch.models import Classification, Feed, Item, Subscription
+from tests.unit.stories.builders import item as build_item
+from wirewatch.models import Feed, Subscription
 
 pytestmark = pytest.mark.integration
 
@@ -96,18 +98,7 @@ def test_an_emulator_era_state_dir_is_imported_once_with_nothing_lost(tmp_path: 
     state = tmp_path / "state"
     state.mkdir()
     now = datetime.now(UTC)
-    item = Item(
-        id="i1",
-        feed_id="wire",
-        source="Wire",
-        title="North Korea fires a ballistic missile",
-        link="https://wire.example.com/1",
-        summary="",
-        published=now - timedelta(hours=1),
-        first_seen=now - timedelta(hours=1),
-        language="en",
-        classification=Classification(topics=("missile",), scores={"missile": 5.0}, severity="high"),
-    )
+    item = build_item("i1", "North Korea fires a ballistic missile", at=now - timedelta(hours=1), source="Wire")
     sub = Subscription(id="sub-1", channel="slack", target="/wirewatch/slack/sub-1", status="active", created_at=now)
     delivery = {"pk": "SUB#sub-1", "sk": "DELIVERY#ALERT#s1", "status": "sent", "attempts": 1, "channel": "slack"}
     rows = [
@@ -195,18 +186,8 @@ def test_items_never_print_a_script_link_or_control_characters(tmp_path: Path) -
     state = tmp_path / "state"
     state.mkdir(mode=0o700)
     now = datetime.now(UTC)
-    hostile = Item(
-        id="i-js",
-        feed_id="wire",
-        source="Wire\x1b[31m",
-        title="North Korea fires a ballistic missile",
-        link="javascript:alert(1)",
-        summary="",
-        published=now - timedelta(hours=1),
-        first_seen=now - timedelta(hours=1),
-        language="en",
-        classification=Classification(topics=("missile",), scores={"missile": 5.0}, severity="high"),
-    )
+    launch = build_item("i-js", "North Korea fires a ballistic missile", at=now - timedelta(hours=1))
+    hostile = dataclasses.replace(launch, source="Wire\x1b[31m", link="javascript:alert(1)")
     SqliteStore(state / "wirewatch.db").put_item_if_new(hostile, now + timedelta(days=1))
     listed = wirewatch("items", state=state)
     assert listed.returncode == 0, listed.stderr

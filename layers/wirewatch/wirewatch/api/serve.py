@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from wirewatch import runtime
+from wirewatch.feeds.ssrf import is_loopback_host
 from wirewatch.logs import logger
 
 MAX_BODY_BYTES = 1_000_000
@@ -126,16 +127,6 @@ def error_body(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message}}, separators=(",", ":")).encode()
 
 
-def _is_loopback_name(host: str) -> bool:
-    host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _split_host(value: str) -> tuple[str, int | None]:
     """host and port of a Host header value; ValueError when it is not one."""
     parts = urlsplit(f"//{value}")
@@ -156,13 +147,13 @@ def check_request(method: str, path: str, headers: Any, port: int) -> int:
         host, _port = _split_host(hosts[0].strip())
     except ValueError:
         raise Refusal(HTTPStatus.BAD_REQUEST, "bad_host", "the request needs one valid Host header") from None
-    if not _is_loopback_name(host):
+    if not is_loopback_host(host):
         # A DNS-rebinding page reaches 127.0.0.1 under its own name; that name is what Host carries.
         raise Refusal(HTTPStatus.FORBIDDEN, "forbidden_host", "this server answers only loopback Host names")
     for origin in headers.get_all("Origin") or []:
         try:
             parts = urlsplit(origin.strip())
-            ours = parts.scheme == "http" and _is_loopback_name(parts.hostname or "") and (parts.port or 80) == port
+            ours = parts.scheme == "http" and is_loopback_host(parts.hostname or "") and (parts.port or 80) == port
         except ValueError:
             ours = False
         if not ours or parts.path not in ("", "/"):

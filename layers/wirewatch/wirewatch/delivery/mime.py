@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
-import ipaddress
 import urllib.parse
 from datetime import UTC, datetime
 from email.message import EmailMessage
+
+from wirewatch.feeds.ssrf import is_loopback_host
 
 __all__ = [
     "MIME_POLICY",
@@ -41,17 +42,6 @@ def fold_subject(subject: str) -> str:
     """The subject on one line: every run of whitespace, line breaks included, becomes one space."""
     # str.split() also splits on the Unicode line separators that some mail readers honour.
     return " ".join(subject.split())
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for localhost and loopback IP literals (127.0.0.0/8, ::1)."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_unsubscribe_url(url: str, *, allow_http: bool = False) -> None:

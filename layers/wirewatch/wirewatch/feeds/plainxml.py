@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from wirewatch.models import Entry
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 DC_DATE = "{http://purl.org/dc/elements/1.1/}date"
@@ -29,18 +31,11 @@ class NotPlain(Exception):
 
 
 @dataclass(frozen=True)
-class RawEntry:
-    guid: str | None
-    link: str | None
-    title: str
-    summary: str
-    published: datetime | None
-
-
-@dataclass(frozen=True)
 class RawFeed:
+    """A feed's title and entries as the document has them (text not cleaned yet)."""
+
     title: str
-    entries: list[RawEntry]
+    entries: list[Entry]
 
 
 def read_plain(body: bytes, headers: Mapping[str, str]) -> RawFeed | None:
@@ -117,7 +112,7 @@ def _rss(root: ET.Element) -> RawFeed:
         if item.find(DC_DATE) is not None or item.find(f"{ATOM}link") is not None:
             raise NotPlain("extension elements feedparser maps")
         summary = _text(item.find("description")) or _text(item.find(CONTENT))
-        entries.append(RawEntry(guid, link, _text(item.find("title")), summary, _rfc822(_text(item.find("pubDate")))))
+        entries.append(Entry(guid, link, _text(item.find("title")), summary, _rfc822(_text(item.find("pubDate")))))
     return RawFeed(_text(channel.find("title")), entries)
 
 
@@ -133,8 +128,6 @@ def _atom(root: ET.Element) -> RawFeed:
         summary = _text(entry.find(f"{ATOM}summary")) or _text(entry.find(f"{ATOM}content"))
         published = _iso(_text(entry.find(f"{ATOM}published"))) or _iso(_text(entry.find(f"{ATOM}updated")))
         entries.append(
-            RawEntry(
-                _text(entry.find(f"{ATOM}id")) or None, link, _text(entry.find(f"{ATOM}title")), summary, published
-            )
+            Entry(_text(entry.find(f"{ATOM}id")) or None, link, _text(entry.find(f"{ATOM}title")), summary, published)
         )
     return RawFeed(_text(root.find(f"{ATOM}title")), entries)

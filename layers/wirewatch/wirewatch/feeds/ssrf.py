@@ -127,3 +127,14 @@ def check_url(url: str, *, allow_loopback: bool, resolve: Resolver = resolve_hos
     if not host:
         raise UnsafeUrlError(f"URL has no host: {url!r}")
     return checked_addresses(host, port or _SCHEMES[scheme], allow_loopback=allow_loopback, resolve=resolve)
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and loopback IP literals (127.0.0.0/8, ::1), brackets and a trailing dot allowed."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
