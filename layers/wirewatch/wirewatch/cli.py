@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import os
@@ -16,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 from wirewatch.config import ConfigError
 from wirewatch.feedlist import FeedListError, feed_id_for_url, parse_feed_list
 from wirewatch.feeds.text import plain_line
-from wirewatch.models import CADENCES, SEVERITIES, TOPICS, Feed, Story, Subscription
+from wirewatch.models import CADENCES, SEVERITIES, TOPICS, Feed
 from wirewatch.views import feed_view, item_view, subscription_view
 
 if TYPE_CHECKING:
     from wirewatch.adapters.local.sqlite import SqliteStore
+    from wirewatch.usecases.digests import DigestPreview
 
 
 class UsageError(ValueError):
@@ -274,49 +274,28 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from wirewatch import runtime
-    from wirewatch.digest.selection import select_stories
-    from wirewatch.usecases.digests import send_digest
 
-    repo, now = runtime.repository(), datetime.now(UTC)
+    now = datetime.now(UTC)
     if args.send and not args.subscription:
         _print_json(runtime.run_digests(now).to_dict())
         return 0
-    if args.subscription:
-        found = repo.get_subscription(args.subscription)
-        if found is None:
-            raise UsageError(f"no subscription {args.subscription!r}")
-        sub = found
-    else:
-        sub = Subscription(id="preview", channel="email", target="preview@example.com", status="active")
     if args.send:
-        sub = dataclasses.replace(sub, next_digest_at=now)
-        outcome = send_digest(
-            sub, store=repo, postman=runtime.postman(), composer=runtime.composer(), send_empty=True, now=now
-        )
+        sub, outcome = runtime.send_digest_now(args.subscription, now)
         print(f"{sub.id}: {outcome}")
         return 0
-    since = now - parse_duration(args.since) if args.since else (sub.last_digest_at or now - timedelta(days=1))
-    stories = select_stories(repo.stories_seen_between(since, now), sub, since, now)
-    write_preview(Path(args.out), sub, stories, (since, now), now)
-    print(f"{len(stories)} stories; preview written to {args.out}/digest.html, digest.txt, slack.json")
+    since = now - parse_duration(args.since) if args.since else None
+    preview = runtime.preview_digest(args.subscription, now, since)
+    write_preview(Path(args.out), preview)
+    print(f"{len(preview.stories)} stories; preview written to {args.out}/digest.html, digest.txt, slack.json")
     return 0
 
 
-def write_preview(
-    out: Path, sub: Subscription, stories: Sequence[Story], window: tuple[datetime, datetime], now: datetime
-) -> None:
-    """Write digest.html, digest.txt and slack.json for a subscription without sending anything."""
-    from wirewatch import runtime
-    from wirewatch.digest.slack import slack_digest_messages
-    from wirewatch.usecases.delivery import EmailMessage
-
-    email = runtime.composer().digest(dataclasses.replace(sub, channel="email"), stories, window, now)
-    assert isinstance(email, EmailMessage)
+def write_preview(out: Path, preview: DigestPreview) -> None:
+    """Write digest.html, digest.txt and slack.json of a digest preview."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "digest.html").write_text(email.html, encoding="utf-8")
-    (out / "digest.txt").write_text(f"Subject: {email.subject}\n\n{email.text}", encoding="utf-8")
-    slack = slack_digest_messages(stories, window, now, sub.timezone)
-    (out / "slack.json").write_text(json.dumps(slack, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out / "digest.html").write_text(preview.email.html, encoding="utf-8")
+    (out / "digest.txt").write_text(f"Subject: {preview.email.subject}\n\n{preview.email.text}", encoding="utf-8")
+    (out / "slack.json").write_text(json.dumps(list(preview.slack), ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def _local_store() -> SqliteStore:

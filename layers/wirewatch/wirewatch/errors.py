@@ -45,3 +45,11 @@ class ValidationError(WirewatchError, ValueError):
 
 class NotFound(WirewatchError, LookupError):
     """No such subscription."""
+
+
+class NotActive(WirewatchError):
+    """The subscription is pending or unsubscribed, so it gets nothing sent (the message says which)."""
+
+    def __init__(self, sub_id: str, status: str) -> None:
+        super().__init__(f"subscription {sub_id} is {status}; only active subscriptions get digests")
+        self.status = status

@@ -28,11 +28,10 @@ if TYPE_CHECKING:
     from wirewatch.adapters.local.sqlite import SqliteStore
     from wirewatch.delivery.slack import SlackSender
     from wirewatch.feeds.fetch import FetchLimits, FetchResult
-    from wirewatch.models import Subscription
     from wirewatch.usecases import FeedSelection, PollReport
     from wirewatch.usecases.alerts import AlertReport
     from wirewatch.usecases.delivery import EmailSender, Postman
-    from wirewatch.usecases.digests import DigestReport
+    from wirewatch.usecases.digests import DigestPreview, DigestReport
     from wirewatch.usecases.feedback import EmailFeedback
     from wirewatch.usecases.messages import Composer
     from wirewatch.usecases.subscriptions import SubscriptionRequest
@@ -292,6 +291,20 @@ def run_digests(now: datetime) -> DigestReport:
         send_empty=settings().send_empty_digests,
         now=now,
     )
+
+
+def send_digest_now(sub_id: str, now: datetime) -> tuple[Subscription, str]:
+    """Send one active subscription its digest now, moving its window (CLI, API)."""
+    from wirewatch.usecases.digests import send_digest_now as send
+
+    return send(sub_id, store=repository(), postman=postman(), composer=composer(), now=now)
+
+
+def preview_digest(sub_id: str | None, now: datetime, since: datetime | None = None) -> DigestPreview:
+    """The digest a subscription (None: every topic) would get now; nothing is sent (CLI, API)."""
+    from wirewatch.usecases.digests import preview_digest as preview
+
+    return preview(sub_id, store=repository(), composer=composer(), now=now, since=since)
 
 
 def subscribe(request: SubscriptionRequest, now: datetime) -> Subscription:

@@ -541,3 +541,26 @@ def test_a_run_whose_batches_never_finish_reads_as_expired(api: Api) -> None:
     runtime.repository().create_run("run-stuck", ["a", "b"], 2, long_ago)
     reply = api.get("/runs/run-stuck")
     assert reply.status == 200 and reply.json()["status"] == "expired"
+
+
+def test_a_second_digest_sent_now_carries_only_what_is_new(api: Api) -> None:
+    with SlackCatcher() as slack:
+        sub = create_slack(api, slack)
+        runtime.repository().save_story(story(1, datetime.now(UTC)), None)
+        assert api.post(f"/subscriptions/{sub['id']}/digest").json()["outcome"] == "sent"
+        first = json.dumps(slack.payloads("/hook/desk"))
+        moved = api.get(f"/subscriptions/{sub['id']}").json()
+        assert moved["last_digest_at"] != sub["last_digest_at"]  # the window moved as a scheduled send moves it
+        assert api.post(f"/subscriptions/{sub['id']}/digest").json()["outcome"] == "sent"
+        payloads = slack.payloads("/hook/desk")
+    assert "Story 1" in first
+    second = json.dumps(payloads[len(json.loads(first)) :])
+    assert second and "Story 1" not in second
+
+
+def test_digest_send_now_refuses_an_unsubscribed_subscription(api: Api) -> None:
+    with SlackCatcher() as slack:
+        sub = create_slack(api, slack)
+        api.delete(f"/subscriptions/{sub['id']}")
+        assert_error(api.post(f"/subscriptions/{sub['id']}/digest"), 409, "not_active", "status")
+        assert slack.count() == 0

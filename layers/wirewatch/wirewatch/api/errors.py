@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from wirewatch.api import pages
 from wirewatch.config import ConfigError
-from wirewatch.errors import ConflictError, NotFound, QueueError, StoreError, ValidationError
+from wirewatch.errors import ConflictError, NotActive, NotFound, QueueError, StoreError, ValidationError
 from wirewatch.feeds.ssrf import UnsafeUrlError
 from wirewatch.logs import logger
 from wirewatch.tokens import InvalidToken
@@ -93,6 +93,10 @@ def register_error_handlers(app: APIGatewayHttpResolver, allowed_methods: Any) -
     @app.exception_handler(NotFound)
     def no_subscription(exc: NotFound) -> Response[str]:
         return error_response(HTTPStatus.NOT_FOUND, "not_found", f"no subscription {exc.args[0]!r}")
+
+    @app.exception_handler(NotActive)
+    def not_active(exc: NotActive) -> Response[str]:
+        return error_response(HTTPStatus.CONFLICT, "not_active", str(exc), "status")
 
     @app.exception_handler(ConflictError)
     def concurrent_write(exc: ConflictError) -> Response[str]:

@@ -31,16 +31,13 @@ from wirewatch.api.errors import (
     register_error_handlers,
 )
 from wirewatch.api.runs import start_run
-from wirewatch.digest.selection import next_digest_due, select_stories
-from wirewatch.digest.slack import slack_digest_messages
+from wirewatch.digest.selection import next_digest_due
 from wirewatch.feedlist import default_feeds, feed_id_for_url
 from wirewatch.feeds import ssrf
 from wirewatch.models import Feed, Subscription
 from wirewatch.paging import Page, PageFilter, Position
 from wirewatch.tokens import InvalidToken, verify_token
 from wirewatch.usecases import due_feeds, seed_feeds
-from wirewatch.usecases.delivery import EmailMessage
-from wirewatch.usecases.digests import send_digest
 from wirewatch.usecases.subscriptions import (
     SubscriptionRequest,
     confirm,
@@ -362,34 +359,11 @@ def digest_now(sub_id: str) -> Response[str]:
     params = requests.query(_event(), ("preview",))
     preview = requests.flag(params, "preview")
     requests.json_object(_event(), empty_ok=True)
-    sub, now = _subscription(sub_id), _now()
+    sub_id = requests.path_id(sub_id, "sub_id")
     if preview:
-        return json_response(HTTPStatus.OK, _preview(sub, now))
-    if sub.status != "active":
-        raise Conflict("not_active", f"subscription is {sub.status}; only active subscriptions get digests", "status")
-    outcome = send_digest(
-        replace(sub, next_digest_at=now),
-        store=runtime.repository(),
-        postman=runtime.postman(),
-        composer=runtime.composer(),
-        send_empty=True,
-        now=now,
-    )
+        return json_response(HTTPStatus.OK, runtime.preview_digest(sub_id, _now()).to_dict())
+    sub, outcome = runtime.send_digest_now(sub_id, _now())
     return json_response(HTTPStatus.OK, {"subscription_id": sub.id, "outcome": outcome})
-
-
-def _preview(sub: Subscription, now: datetime) -> dict[str, Any]:
-    since = sub.last_digest_at or now - timedelta(days=1)
-    stories = select_stories(runtime.repository().stories_seen_between(since, now), sub, since, now)
-    email = runtime.composer().digest(replace(sub, channel="email"), stories, (since, now), now)
-    assert isinstance(email, EmailMessage), "an email subscription's digest is an email"
-    return {
-        "subscription_id": sub.id,
-        "window": {"since": since.isoformat(), "until": now.isoformat()},
-        "stories": len(stories),
-        "email": {"subject": email.subject, "html": email.html, "text": email.text},
-        "slack": slack_digest_messages(stories, (since, now), now, sub.timezone),
-    }
 
 
 def _subscription(raw_id: str) -> Subscription:
