@@ -71,7 +71,7 @@ def test_poll_then_items_in_separate_processes_share_local_state(tmp_path: Path)
 
 def test_feeds_add_list_remove(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    added = wirewatch("feeds", "add", "https://other.example.org/feed", "--name", "Other", state=state)
+    added = wirewatch("feeds", "add", "http://127.0.0.1:9/feed", "--name", "Other", state=state)
     assert added.returncode == 0, added.stderr
     listed = as_json(wirewatch("feeds", "--json", state=state))
     assert [f["name"] for f in listed] == ["Other"]

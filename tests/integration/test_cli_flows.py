@@ -63,3 +63,36 @@ def test_digest_send_refuses_a_subscription_that_is_not_active(tmp_path: Path, s
         assert slack.count() == 0
     assert sent.returncode == 1 and "Traceback" not in sent.stderr
     assert f"is {status}; only active subscriptions get digests" in sent.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["http://10.0.0.7/feed.xml"], "private address"),
+        (["http://169.254.169.254/latest/meta-data/"], "cloud metadata"),
+        (["http://alice:hunter2@127.0.0.1:9/feed.xml"], "credentials are refused"),
+        (["http://127.0.0.1:9/feed.xml", "--id", "../../x"], "id: must be lowercase letters"),
+        (["http://127.0.0.1:9/feed.xml", "--language", "english!"], "language: must be a language tag"),
+        (["#x"], "only http and https URLs"),
+        (["[[feed]]"], "only http and https URLs"),
+    ],
+    ids=["private", "metadata", "credentials", "path-id", "language", "hash", "feed-list-syntax"],
+)
+def test_feeds_add_refuses_what_the_api_refuses(tmp_path: Path, args: list[str], phrase: str) -> None:
+    state = tmp_path / "state"
+    added = wirewatch("feeds", "add", *args, state=state)
+    assert added.returncode == 2, added.stdout
+    assert phrase in added.stderr and "Traceback" not in added.stderr
+    assert "hunter2" not in added.stderr + added.stdout
+    assert as_json(wirewatch("feeds", "--json", state=state)) == []
+
+
+def test_feeds_add_of_a_plain_url_adds_exactly_that_url_once(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    url = "http://127.0.0.1:9/feed.xml?a=1#frag"
+    first = wirewatch("feeds", "add", url, "--language", "ja", state=state)
+    again = wirewatch("feeds", "add", url, state=state)
+    assert first.returncode == 0 and first.stdout.startswith("added: "), first.stderr
+    assert again.returncode == 0 and again.stdout.startswith("already present: ")
+    [feed] = as_json(wirewatch("feeds", "--json", state=state))
+    assert feed["url"] == url and feed["language"] == "ja" and feed["name"] == "127.0.0.1"

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wirewatch.config import ConfigError
-from wirewatch.feedlist import FeedListError, feed_id_for_url, parse_feed_list
+from wirewatch.feedlist import FeedListError, parse_feed_list
 from wirewatch.feeds.text import plain_line
-from wirewatch.models import CADENCES, SEVERITIES, TOPICS, Feed
+from wirewatch.models import CADENCES, SEVERITIES, TOPICS
 from wirewatch.views import feed_view, item_view, subscription_view
 
 if TYPE_CHECKING:
@@ -108,14 +108,9 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
     repo = runtime.repository()
     if args.feeds_command == "add":
-        feed = parse_feed_list(args.url)[0]
-        feed = Feed(
-            id=args.id or feed_id_for_url(args.url),
-            url=feed.url,
-            name=args.name or feed.name,
-            language=args.language,
-        )
-        added = repo.add_feed(feed)
+        from wirewatch.usecases.feeds import FeedRequest
+
+        feed, added = runtime.add_feed(FeedRequest(args.url, name=args.name, language=args.language, id=args.id))
         print(f"{'added' if added else 'already present'}: {feed.id} {feed.url}")
         return 0
     if args.feeds_command == "remove":

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from wirewatch.usecases.delivery import EmailSender, Postman
     from wirewatch.usecases.digests import DigestPreview, DigestReport
     from wirewatch.usecases.feedback import EmailFeedback
+    from wirewatch.usecases.feeds import FeedRequest
     from wirewatch.usecases.messages import Composer
     from wirewatch.usecases.subscriptions import SubscriptionRequest
 
@@ -278,6 +279,20 @@ def select_feeds(now: datetime, *, force: bool = False) -> FeedSelection:
     from wirewatch.usecases import select_feeds as select
 
     return select(repository(), initial_feeds=default_feeds, now=now, force=force)
+
+
+def add_feed(request: FeedRequest) -> tuple[Feed, bool]:
+    """Add a feed after the id, language and SSRF checks (CLI, API); (feed, added)."""
+    from wirewatch.feeds import ssrf
+    from wirewatch.usecases.feeds import add_feed as add
+
+    allow_loopback = settings().allow_loopback
+
+    def check(url: str) -> object:
+        # Resolved through the module attribute so a test can stand in for DNS.
+        return ssrf.check_url(url, allow_loopback=allow_loopback, resolve=ssrf.resolve_host)
+
+    return add(request, catalog=repository(), check_url=check)
 
 
 def run_digests(now: datetime) -> DigestReport:

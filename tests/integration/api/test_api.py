@@ -564,3 +564,9 @@ def test_digest_send_now_refuses_an_unsubscribed_subscription(api: Api) -> None:
         api.delete(f"/subscriptions/{sub['id']}")
         assert_error(api.post(f"/subscriptions/{sub['id']}/digest"), 409, "not_active", "status")
         assert slack.count() == 0
+
+
+def test_add_feed_refuses_credentials_in_the_url_without_echoing_them(api: Api) -> None:
+    reply = api.post("/feeds", json_body={"url": "http://alice:hunter2@127.0.0.1:9/feed.xml"})
+    assert_error(reply, 400, "unsafe_url", "url")
+    assert "hunter2" not in reply.body and "alice" not in reply.body

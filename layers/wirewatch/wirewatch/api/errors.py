@@ -12,9 +12,9 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from wirewatch.api import pages
 from wirewatch.config import ConfigError
 from wirewatch.errors import ConflictError, NotActive, NotFound, QueueError, StoreError, ValidationError
-from wirewatch.feeds.ssrf import UnsafeUrlError
 from wirewatch.logs import logger
 from wirewatch.tokens import InvalidToken
+from wirewatch.usecases.feeds import UnsafeFeedUrl
 
 
 class ApiError(Exception):
@@ -86,9 +86,9 @@ def register_error_handlers(app: APIGatewayHttpResolver, allowed_methods: Any) -
         message = str(exc).removeprefix(f"{exc.field}: ")
         return error_response(HTTPStatus.BAD_REQUEST, "invalid_field", message, exc.field)
 
-    @app.exception_handler(UnsafeUrlError)
-    def unsafe_url(exc: UnsafeUrlError) -> Response[str]:
-        return error_response(HTTPStatus.BAD_REQUEST, "unsafe_url", str(exc), "url")
+    @app.exception_handler(UnsafeFeedUrl)
+    def unsafe_url(exc: UnsafeFeedUrl) -> Response[str]:
+        return error_response(HTTPStatus.BAD_REQUEST, "unsafe_url", str(exc).removeprefix("url: "), "url")
 
     @app.exception_handler(NotFound)
     def no_subscription(exc: NotFound) -> Response[str]:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -32,12 +32,12 @@ from wirewatch.api.errors import (
 )
 from wirewatch.api.runs import start_run
 from wirewatch.digest.selection import next_digest_due
-from wirewatch.feedlist import default_feeds, feed_id_for_url
-from wirewatch.feeds import ssrf
-from wirewatch.models import Feed, Subscription
+from wirewatch.feedlist import default_feeds
+from wirewatch.models import Subscription
 from wirewatch.paging import Page, PageFilter, Position
 from wirewatch.tokens import InvalidToken, verify_token
 from wirewatch.usecases import due_feeds, seed_feeds
+from wirewatch.usecases.feeds import FEED_ID, MAX_URL, FeedRequest
 from wirewatch.usecases.subscriptions import (
     SubscriptionRequest,
     confirm,
@@ -56,8 +56,6 @@ MAX_POLL_FEEDS = 500
 MAX_DELIVERIES_SHOWN = 20
 # Where relevant items (and stories) can still be in the table; older `since` values are clamped to it.
 MIN_HORIZON = timedelta(days=366)
-_FEED_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})?")
 
 # (method, rule) of every route; the public ones need no authorizer.
 ROUTES: list[tuple[str, str]] = []
@@ -171,7 +169,7 @@ def poll_now() -> Response[str]:
     repo, now, config = runtime.repository(), _now(), runtime.settings()
     if wanted is not None:
         ids = list(dict.fromkeys(wanted))
-        found = {f.id: f for f in repo.get_feeds([i for i in ids if _FEED_ID.fullmatch(i)])}
+        found = {f.id: f for f in repo.get_feeds([i for i in ids if FEED_ID.fullmatch(i)])}
         missing = [i for i in ids if i not in found]
         if missing:
             raise BadRequest("unknown_feed", f"no feed {missing[0]!r}", "feed_ids")
@@ -262,20 +260,16 @@ def list_feeds() -> Response[str]:
 def add_feed() -> Response[str]:
     requests.query(_event(), ())
     data = requests.json_object(_event(), required=("url",), optional=("name", "language", "id"))
-    url = (requests.string(data, "url", max_length=2048) or "").strip()
-    name = requests.string(data, "name")
-    language = requests.string(data, "language", max_length=12, default="en") or "en"
-    if not _LANGUAGE.fullmatch(language):
-        raise BadRequest("invalid_field", "language must be a language tag such as en or ja", "language")
-    feed_id = requests.string(data, "id", max_length=63) or feed_id_for_url(url)
-    if not _FEED_ID.fullmatch(feed_id):
-        raise BadRequest("invalid_field", "id must be lowercase letters, digits and dashes", "id")
-    # Resolved through the module attribute so a test can stand in for DNS.
-    ssrf.check_url(url, allow_loopback=runtime.settings().allow_loopback, resolve=ssrf.resolve_host)
-    feed = Feed(id=feed_id, url=url, name=name or urlsplit(url).hostname or feed_id, language=language)
-    if not runtime.repository().add_feed(feed):
-        raise Conflict("conflict", f"feed {feed_id!r} exists", "id")
-    return json_response(HTTPStatus.CREATED, feed_view(feed), {"Location": f"/feeds/{feed_id}"})
+    request = FeedRequest(
+        url=requests.string(data, "url", max_length=MAX_URL) or "",
+        name=requests.string(data, "name"),
+        language=requests.string(data, "language", max_length=12, default="en") or "en",
+        id=requests.string(data, "id", max_length=63),
+    )
+    feed, added = runtime.add_feed(request)
+    if not added:
+        raise Conflict("conflict", f"feed {feed.id!r} exists", "id")
+    return json_response(HTTPStatus.CREATED, feed_view(feed), {"Location": f"/feeds/{feed.id}"})
 
 
 @route("DELETE", "/feeds/<feed_id>")
