@@ -139,7 +139,7 @@ def _processes_holding(directory: Path) -> list[int]:
 
 def test_no_background_process_outlives_a_command(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    added = wirewatch("feeds", "add", "https://wire.example.com/rss.xml", "--name", "Kept", state=state)
+    added = wirewatch("feeds", "add", "http://127.0.0.1:9/rss.xml", "--name", "Kept", state=state)
     assert added.returncode == 0, added.stderr
     assert [f["name"] for f in as_json(wirewatch("feeds", "--json", state=state))] == ["Kept"]
     assert (state / "wirewatch.db").exists()

@@ -60,15 +60,11 @@ def _print_json(data: Any) -> None:
 
 def cmd_poll(args: argparse.Namespace) -> int:
     from wirewatch import runtime
-    from wirewatch.usecases import due_feeds, seed_feeds
 
     now = datetime.now(UTC)
-    if args.feeds:
-        feeds = seed_feeds(runtime.repository(), parse_feed_list(Path(args.feeds).read_text("utf-8")))
-        selected = [f for f in feeds if f.enabled] if args.force else due_feeds(feeds, now)
-    else:
-        selection = runtime.select_feeds(now, force=args.force)
-        feeds, selected = selection.feeds, selection.due
+    listed = parse_feed_list(Path(args.feeds).read_text("utf-8")) if args.feeds else None
+    selection = runtime.select_feeds(now, force=args.force, listed=listed)
+    feeds, selected = selection.feeds, selection.due
     report = runtime.run_poll(selected, now=now, progress=_progress_meter(args))
     alerts = [] if runtime.has_table_stream() else runtime.run_pending_alerts(now)
     if args.json:

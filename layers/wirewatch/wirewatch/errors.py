@@ -43,6 +43,13 @@ class ValidationError(WirewatchError, ValueError):
         self.field = field
 
 
+class UnknownFeed(ValidationError):
+    """A request names a feed the catalog does not have."""
+
+    def __init__(self, feed_id: str) -> None:
+        super().__init__("feed_ids", f"no feed {feed_id!r}")
+
+
 class NotFound(WirewatchError, LookupError):
     """No such subscription."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -136,9 +136,25 @@ class Story:
     alerted: bool = False
 
 
-Channel = Literal["email", "slack"]
-Cadence = Literal["immediate", "hourly", "daily"]
-SubscriptionStatus = Literal["pending", "active", "failing", "unsubscribed"]
+@dataclass(frozen=True)
+class Preferences:
+    """What a subscriber chooses: the one definition of the preference fields and their defaults.
+
+    Subscription, the subscription request, the API view, the PATCH route and the stores' records
+    all go over these fields (PREFERENCE_FIELDS), so a new preference is added here once.
+    """
+
+    topics: tuple[str, ...] = TOPICS
+    min_severity: str = "normal"
+    cadence: str = "daily"
+    daily_at: str = "08:00"
+    timezone: str = "UTC"
+    quiet_hours: tuple[str, str] | None = None
+    urgent_in_quiet_hours: bool = True
+
+
+PREFERENCE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Preferences))
+DEFAULT_PREFERENCES = Preferences()
 
 
 @dataclass(frozen=True)
@@ -151,13 +167,13 @@ class Subscription:
     id: str
     channel: str
     target: str
-    topics: tuple[str, ...] = TOPICS
-    min_severity: str = "normal"
-    cadence: str = "daily"
-    daily_at: str = "08:00"
-    timezone: str = "UTC"
-    quiet_hours: tuple[str, str] | None = None
-    urgent_in_quiet_hours: bool = True
+    topics: tuple[str, ...] = DEFAULT_PREFERENCES.topics
+    min_severity: str = DEFAULT_PREFERENCES.min_severity
+    cadence: str = DEFAULT_PREFERENCES.cadence
+    daily_at: str = DEFAULT_PREFERENCES.daily_at
+    timezone: str = DEFAULT_PREFERENCES.timezone
+    quiet_hours: tuple[str, str] | None = DEFAULT_PREFERENCES.quiet_hours
+    urgent_in_quiet_hours: bool = DEFAULT_PREFERENCES.urgent_in_quiet_hours
     status: str = "pending"
     failure_reason: str | None = None
     last_digest_at: datetime | None = None

@@ -273,12 +273,18 @@ def run_pending_alerts(now: datetime) -> list[AlertReport]:
     )
 
 
-def select_feeds(now: datetime, *, force: bool = False) -> FeedSelection:
-    """The feeds to poll now, seeding the bundled list into an empty catalog."""
+def select_feeds(
+    now: datetime,
+    *,
+    force: bool = False,
+    feed_ids: Sequence[str] | None = None,
+    listed: Sequence[Feed] | None = None,
+) -> FeedSelection:
+    """The feeds to poll now (see usecases.poll.select_feeds), seeding the bundled list into an empty catalog."""
     from wirewatch.feedlist import default_feeds
     from wirewatch.usecases import select_feeds as select
 
-    return select(repository(), initial_feeds=default_feeds, now=now, force=force)
+    return select(repository(), initial_feeds=default_feeds, now=now, force=force, feed_ids=feed_ids, listed=listed)
 
 
 def add_feed(request: FeedRequest) -> tuple[Feed, bool]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from wirewatch.feeds.text import plain_line
-from wirewatch.models import Feed, Item, Story, Subscription
+from wirewatch.models import PREFERENCE_FIELDS, Feed, Item, Story, Subscription
 
 
 def _time(value: datetime | None) -> str | None:
@@ -83,19 +83,17 @@ def feed_view(feed: Feed, items_24h: int = 0, relevant_24h: int = 0) -> dict[str
     }
 
 
+def _json_value(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
 def subscription_view(sub: Subscription) -> dict[str, Any]:
     # A Slack target is the name of the secret holding the webhook, never the webhook itself.
     return {
         "id": sub.id,
         "channel": sub.channel,
         "target": sub.target,
-        "topics": list(sub.topics),
-        "min_severity": sub.min_severity,
-        "cadence": sub.cadence,
-        "daily_at": sub.daily_at,
-        "timezone": sub.timezone,
-        "quiet_hours": list(sub.quiet_hours) if sub.quiet_hours else None,
-        "urgent_in_quiet_hours": sub.urgent_in_quiet_hours,
+        **{name: _json_value(getattr(sub, name)) for name in PREFERENCE_FIELDS},
         "status": sub.status,
         # A provider's error text: control and bidi characters never reach a terminal or a page.
         "failure_reason": plain_line(sub.failure_reason) if sub.failure_reason else None,

@@ -11,7 +11,15 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from wirewatch.api import pages
 from wirewatch.config import ConfigError
-from wirewatch.errors import ConflictError, NotActive, NotFound, QueueError, StoreError, ValidationError
+from wirewatch.errors import (
+    ConflictError,
+    NotActive,
+    NotFound,
+    QueueError,
+    StoreError,
+    UnknownFeed,
+    ValidationError,
+)
 from wirewatch.logs import logger
 from wirewatch.tokens import InvalidToken
 from wirewatch.usecases.feeds import UnsafeFeedUrl
@@ -85,6 +93,10 @@ def register_error_handlers(app: APIGatewayHttpResolver, allowed_methods: Any) -
     def invalid_field(exc: ValidationError) -> Response[str]:
         message = str(exc).removeprefix(f"{exc.field}: ")
         return error_response(HTTPStatus.BAD_REQUEST, "invalid_field", message, exc.field)
+
+    @app.exception_handler(UnknownFeed)
+    def unknown_feed(exc: UnknownFeed) -> Response[str]:
+        return error_response(HTTPStatus.BAD_REQUEST, "unknown_feed", str(exc).removeprefix("feed_ids: "), "feed_ids")
 
     @app.exception_handler(UnsafeFeedUrl)
     def unsafe_url(exc: UnsafeFeedUrl) -> Response[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -31,19 +30,16 @@ from wirewatch.api.errors import (
     register_error_handlers,
 )
 from wirewatch.api.runs import start_run
-from wirewatch.digest.selection import next_digest_due
-from wirewatch.feedlist import default_feeds
-from wirewatch.models import Subscription
+from wirewatch.models import PREFERENCE_FIELDS, Subscription
 from wirewatch.paging import Page, PageFilter, Position
 from wirewatch.tokens import InvalidToken, verify_token
-from wirewatch.usecases import due_feeds, seed_feeds
-from wirewatch.usecases.feeds import FEED_ID, MAX_URL, FeedRequest
+from wirewatch.usecases.feeds import MAX_URL, FeedRequest
 from wirewatch.usecases.subscriptions import (
     SubscriptionRequest,
     confirm,
     unsubscribe,
     unsubscribe_by_token,
-    validate,
+    update_preferences,
 )
 from wirewatch.views import delivery_view, feed_view, item_view, story_view, subscription_view
 
@@ -167,20 +163,7 @@ def poll_now() -> Response[str]:
     data = requests.json_object(_event(), optional=("feed_ids",), empty_ok=True)
     wanted = requests.string_list(data, "feed_ids", max_items=MAX_POLL_FEEDS, max_length=64)
     repo, now, config = runtime.repository(), _now(), runtime.settings()
-    if wanted is not None:
-        ids = list(dict.fromkeys(wanted))
-        found = {f.id: f for f in repo.get_feeds([i for i in ids if FEED_ID.fullmatch(i)])}
-        missing = [i for i in ids if i not in found]
-        if missing:
-            raise BadRequest("unknown_feed", f"no feed {missing[0]!r}", "feed_ids")
-        # Named feeds are polled even when backing off, as `wirewatch poll --force` does.
-        feeds = [found[i] for i in ids if found[i].enabled]
-    else:
-        catalog = repo.list_feeds()
-        if not catalog:
-            seed_feeds(repo, default_feeds())
-            catalog = repo.list_feeds()
-        feeds = due_feeds(catalog, now)
+    feeds = runtime.select_feeds(now, feed_ids=wanted).due
     run_id = start_run(
         feeds,
         runs=repo,
@@ -282,7 +265,7 @@ def delete_feed(feed_id: str) -> Response[str]:
 
 # subscriptions
 
-_SETTINGS_FIELDS = ("topics", "min_severity", "cadence", "daily_at", "timezone", "quiet_hours", "urgent_in_quiet_hours")
+_SETTINGS_FIELDS = PREFERENCE_FIELDS
 
 
 @route("GET", "/subscriptions")
@@ -317,26 +300,10 @@ def update_subscription(sub_id: str) -> Response[str]:
     data = requests.json_object(_event(), optional=_SETTINGS_FIELDS)
     if not data:
         raise BadRequest("missing_field", f"give at least one of {', '.join(_SETTINGS_FIELDS)}")
-    changes = _settings(data)
-    now = _now()
-
-    def apply(sub: Subscription) -> Subscription:
-        merged = {name: changes.get(name, getattr(sub, name)) for name in _SETTINGS_FIELDS}
-        # The channel and target do not change (a Slack target is a secret name by now): check the preferences.
-        request = SubscriptionRequest(sub.channel, sub.target, **merged)
-        validate(request, allow_loopback_webhooks=False, check_target=False)
-        updated = replace(sub, **merged)
-        schedule = (updated.cadence, updated.daily_at, updated.timezone)
-        if updated.status == "active" and schedule != (sub.cadence, sub.daily_at, sub.timezone):
-            updated = replace(updated, next_digest_at=next_digest_due(updated, now))
-        return updated
-
-    # Conditional on the subscription's status and digest window, so a digest sent meanwhile is not undone.
-    sub_id = requests.path_id(sub_id, "sub_id")
-    changed = runtime.repository().update_subscription(sub_id, apply)
-    if changed is None:
-        raise ResourceNotFound("not_found", f"no subscription {sub_id!r}")
-    return json_response(HTTPStatus.OK, subscription_view(changed[1]))
+    sub = update_preferences(
+        requests.path_id(sub_id, "sub_id"), _settings(data), store=runtime.repository(), now=_now()
+    )
+    return json_response(HTTPStatus.OK, subscription_view(sub))
 
 
 @route("DELETE", "/subscriptions/<sub_id>")

@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wirewatch.config import Settings
+from wirewatch.errors import UnknownFeed
 from wirewatch.feeds.parse import parse_feed
 from wirewatch.feeds.state import BackoffPolicy, next_feed_state
 from wirewatch.feeds.urls import item_id
 from wirewatch.models import Classification, Entry, Feed, Item, Story
+from wirewatch.usecases.feeds import FEED_ID
 from wirewatch.usecases.stories import StoryPort, attach_stories, joins_story
 
 if TYPE_CHECKING:
@@ -270,17 +272,36 @@ class FeedSelection:
 
 
 def select_feeds(
-    catalog: FeedCatalog, *, initial_feeds: Callable[[], list[Feed]], now: datetime, force: bool = False
+    catalog: FeedCatalog,
+    *,
+    initial_feeds: Callable[[], list[Feed]],
+    now: datetime,
+    force: bool = False,
+    feed_ids: Sequence[str] | None = None,
+    listed: Sequence[Feed] | None = None,
 ) -> FeedSelection:
     """The feeds to poll now: the due ones (every enabled one with force); the initial list is seeded on first run.
 
     One selection for every way a poll starts: dispatch, `wirewatch poll`, `wirewatch run`, POST /poll.
+    `feed_ids` names the feeds (polled even when backing off, as with force; an unknown id is an
+    error); `listed` is a feed list to poll, its new feeds added to the catalog first.
     """
-    feeds = catalog.list_feeds()
+    if feed_ids is not None:
+        ids = list(dict.fromkeys(feed_ids))
+        found = {f.id: f for f in catalog.get_feeds([i for i in ids if FEED_ID.fullmatch(i)])}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise UnknownFeed(missing[0])
+        named = [found[i] for i in ids]
+        return FeedSelection(named, [f for f in named if f.enabled], 0)
     seeded = 0
-    if not feeds:
-        feeds = seed_feeds(catalog, initial_feeds())
-        seeded = len(feeds)
+    if listed is not None:
+        feeds = seed_feeds(catalog, listed)
+    else:
+        feeds = catalog.list_feeds()
+        if not feeds:
+            feeds = seed_feeds(catalog, initial_feeds())
+            seeded = len(feeds)
     due = [f for f in feeds if f.enabled] if force else due_feeds(feeds, now)
     return FeedSelection(feeds, due, seeded)
 

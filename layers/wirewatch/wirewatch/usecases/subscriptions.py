@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wirewatch.delivery.slack import InvalidWebhookUrl, validate_webhook_url
 from wirewatch.digest.selection import next_digest_due, parse_clock
 from wirewatch.errors import NotFound, ValidationError
-from wirewatch.models import CADENCES, SEVERITIES, TOPICS, Subscription
+from wirewatch.models import CADENCES, DEFAULT_PREFERENCES, PREFERENCE_FIELDS, SEVERITIES, TOPICS, Subscription
 from wirewatch.tokens import InvalidToken, verify_token
 
 if TYPE_CHECKING:  # rendering (jinja2) is not loaded by the callers that never subscribe anyone
@@ -42,13 +42,13 @@ class SecretPort(Protocol):
 class SubscriptionRequest:
     channel: str
     target: str  # an email address, or a Slack webhook URL (stored as a secret, never in the table)
-    topics: Sequence[str] = TOPICS
-    min_severity: str = "normal"
-    cadence: str = "daily"
-    daily_at: str = "08:00"
-    timezone: str = "UTC"
-    quiet_hours: tuple[str, str] | None = None
-    urgent_in_quiet_hours: bool = True
+    topics: Sequence[str] = DEFAULT_PREFERENCES.topics
+    min_severity: str = DEFAULT_PREFERENCES.min_severity
+    cadence: str = DEFAULT_PREFERENCES.cadence
+    daily_at: str = DEFAULT_PREFERENCES.daily_at
+    timezone: str = DEFAULT_PREFERENCES.timezone
+    quiet_hours: tuple[str, str] | None = DEFAULT_PREFERENCES.quiet_hours
+    urgent_in_quiet_hours: bool = DEFAULT_PREFERENCES.urgent_in_quiet_hours
 
 
 def validate(request: SubscriptionRequest, *, allow_loopback_webhooks: bool, check_target: bool = True) -> None:
@@ -102,13 +102,8 @@ def subscribe(
         id=sub_id,
         channel=request.channel,
         target=target,
-        topics=tuple(dict.fromkeys(request.topics)),
-        min_severity=request.min_severity,
-        cadence=request.cadence,
-        daily_at=request.daily_at,
-        timezone=request.timezone,
-        quiet_hours=request.quiet_hours,
-        urgent_in_quiet_hours=request.urgent_in_quiet_hours,
+        **{name: getattr(request, name) for name in PREFERENCE_FIELDS}
+        | {"topics": tuple(dict.fromkeys(request.topics))},
         status="pending",
         created_at=now,
     )
@@ -135,6 +130,36 @@ def confirm(token: str, *, token_key: bytes, store: SubscriptionStorePort, now: 
     changed = store.update_subscription(sub_id, lambda s: activate(s, now) if s.status == "pending" else s)
     if changed is None:
         raise InvalidToken(_GONE)
+    return changed[1]
+
+
+def update_preferences(
+    sub_id: str, changes: Mapping[str, Any], *, store: SubscriptionStorePort, now: datetime
+) -> Subscription:
+    """Change a subscription's preferences; a new schedule of an active one moves its next digest.
+
+    Written conditionally on the status and digest window, redone over the fresh record on a lost
+    race, so a digest sent meanwhile is not undone.
+    """
+    unknown = sorted(set(changes) - set(PREFERENCE_FIELDS))
+    if unknown:
+        raise ValidationError(unknown[0], "is not a subscription preference")
+
+    def apply(sub: Subscription) -> Subscription:
+        merged = {name: changes.get(name, getattr(sub, name)) for name in PREFERENCE_FIELDS}
+        # The channel and target do not change (a Slack target is a secret name by now): check the preferences.
+        validate(
+            SubscriptionRequest(sub.channel, sub.target, **merged), allow_loopback_webhooks=False, check_target=False
+        )
+        updated = replace(sub, **merged)
+        schedule = (updated.cadence, updated.daily_at, updated.timezone)
+        if updated.status == "active" and schedule != (sub.cadence, sub.daily_at, sub.timezone):
+            updated = replace(updated, next_digest_at=next_digest_due(updated, now))
+        return updated
+
+    changed = store.update_subscription(sub_id, apply)
+    if changed is None:
+        raise NotFound(sub_id)
     return changed[1]
 
 
