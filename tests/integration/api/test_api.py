@@ -508,9 +508,28 @@ def test_confirm_link_activates_the_subscription_and_forged_or_expired_links_are
     expired = sign_token(runtime.token_key(), "confirm", sub.id, now - timedelta(days=8), timedelta(days=7))
     assert_html(api.get("/confirm", query={"token": expired}, auth=None), 400, "expired")
     assert runtime.repository().get_subscription(sub.id).status == "pending"  # type: ignore[union-attr]
-    assert_html(api.get("/confirm", query={"token": token}, auth=None), 200, "confirmed")
+    assert_html(api.post("/confirm", query={"token": token}, body="", auth=None), 200, "confirmed")
     assert runtime.repository().get_subscription(sub.id).status == "active"  # type: ignore[union-attr]
     assert_html(api.get("/confirm", auth=None), 400, "no token")
+
+
+def test_opening_a_confirm_link_only_shows_a_button_that_posts(api: Api) -> None:
+    sub, now = pending_email_subscription(), datetime.now(UTC)
+    token = link_token(runtime.composer().confirm_url(sub, now))
+    page = api.get("/confirm", query={"token": token, "utm_source": "mail"}, auth=None)
+    assert_html(page, 200, '<form method="post">')
+    assert "confirmed" not in page.body
+    assert runtime.repository().get_subscription(sub.id).status == "pending"  # type: ignore[union-attr]
+
+
+def test_confirming_an_unsubscribed_subscription_does_not_say_confirmed(api: Api) -> None:
+    sub, now = pending_email_subscription(), datetime.now(UTC)
+    token = link_token(runtime.composer().confirm_url(sub, now))
+    api.delete(f"/subscriptions/{sub.id}")
+    reply = api.post("/confirm", query={"token": token}, body="", auth=None)
+    assert_html(reply, 409, "not confirmed")
+    assert "Subscription confirmed" not in reply.body
+    assert runtime.repository().get_subscription(sub.id).status == "unsubscribed"  # type: ignore[union-attr]
 
 
 def test_one_click_unsubscribe_follows_rfc_8058(api: Api) -> None:

@@ -41,7 +41,13 @@ def test_every_documented_operation_is_routed_and_every_route_documented() -> No
 def test_public_routes_are_the_ones_documented_without_security() -> None:
     public = {key for key, operation in documented().items() if operation.get("security") == []}
     assert public == {key for key, is_public in routed().items() if is_public}
-    assert public == {("GET", "/health"), ("GET", "/confirm"), ("GET", "/unsubscribe"), ("POST", "/unsubscribe")}
+    assert public == {
+        ("GET", "/health"),
+        ("GET", "/confirm"),
+        ("POST", "/confirm"),
+        ("GET", "/unsubscribe"),
+        ("POST", "/unsubscribe"),
+    }
 
 
 def test_path_parameters_match_the_router() -> None:

@@ -1,35 +1,61 @@
-"""The small HTML pages of the public link routes; every interpolated value is escaped."""
+"""The small HTML pages of the public link routes, rendered from api/templates with autoescape."""
 
 from __future__ import annotations
 
-from html import escape
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="robots" content="noindex"><title>{title} · wirewatch</title></head>
-<body style="font-family:system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#222">
-<h1 style="font-size:1.4em">{title}</h1>
-{body}
-</body></html>
-"""
+import jinja2
+
+TEMPLATES = Path(__file__).with_name("templates")
 
 
-def page(title: str, paragraphs: list[str], extra_html: str = "") -> str:
-    """A page with a title and plain-text paragraphs (escaped here)."""
-    body = "".join(f"<p>{escape(p)}</p>\n" for p in paragraphs) + extra_html
-    return _PAGE.format(title=escape(title), body=body)
+@dataclass(frozen=True)
+class Form:
+    button: str
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def page(title: str, paragraphs: list[str], form: Form | None = None) -> str:
+    """A page with a title, plain-text paragraphs and at most one POST button (all escaped)."""
+    return _environment().get_template("page.html").render(title=title, paragraphs=paragraphs, form=form)
+
+
+def confirm_form() -> str:
+    return page(
+        "Confirm your subscription",
+        ["Start receiving wirewatch messages at this address?"],
+        Form("Confirm subscription"),
+    )
 
 
 def confirmed(channel: str) -> str:
     return page("Subscription confirmed", [f"Your {channel} subscription is active. Digests will follow."])
 
 
-def unsubscribe_form() -> str:
-    # A form, not an action on GET: mail scanners open links, and must not unsubscribe anyone.
-    form = (
-        '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
-        '<button type="submit" style="font-size:1em;padding:.5em 1em">Unsubscribe</button></form>\n'
+def not_confirmed(status: str) -> str:
+    """A confirmation link followed after the subscription ended: nothing is switched back on."""
+    return page(
+        "Subscription not confirmed",
+        [f"This subscription is {status}, so it was not confirmed.", "Subscribe again to receive messages."],
     )
+
+
+def unsubscribe_form() -> str:
+    form = Form("Unsubscribe", (("List-Unsubscribe", "One-Click"),))
     return page("Unsubscribe", ["Stop receiving wirewatch messages at this address?"], form)
 
 

@@ -115,9 +115,18 @@ def health() -> Response[str]:
 
 
 @route("GET", "/confirm", public=True)
-def confirm_link() -> Response[str]:
+def confirm_page() -> Response[str]:
+    # Only checks the link: opening it (as link scanners do) must not confirm anyone.
+    verify_token(runtime.token_key(), _token(), "confirm", _now())
+    return html_response(HTTPStatus.OK, pages.confirm_form())
+
+
+@route("POST", "/confirm", public=True)
+def confirm_subscription() -> Response[str]:
     sub = confirm(_token(), token_key=runtime.token_key(), store=runtime.repository(), now=_now())
-    return html_response(HTTPStatus.OK, pages.confirmed(sub.channel))
+    if sub.status in ("active", "failing"):
+        return html_response(HTTPStatus.OK, pages.confirmed(sub.channel))
+    return html_response(HTTPStatus.CONFLICT, pages.not_confirmed(sub.status))
 
 
 @route("GET", "/unsubscribe", public=True)
