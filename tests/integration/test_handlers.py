@@ -121,6 +121,31 @@ def test_alert_handler_alerts_slack_for_a_stream_record(delivery_env: dict[str, 
         assert len(slack.payloads("/hook")) == 1
 
 
+def test_alert_handler_reports_a_record_with_pending_sends_as_a_batch_item_failure(
+    delivery_env: dict[str, str],
+) -> None:
+    from loopback.slack_catcher import SlackCatcher, SlackResponse
+    from wirewatch.models import Story, StorySource, Subscription
+
+    now = datetime.now(UTC)
+    repo = runtime.repository()
+    source = StorySource("i1", "Test Wire", "North Korea fires ICBM over Japan", "https://news.example/1", now)
+    repo.save_story(
+        Story("st-example", "North Korea fires ICBM over Japan", ("missile",), "urgent", "test", now, now, (source,)),
+        None,
+    )
+    with SlackCatcher() as slack:
+        slack.always("/hook", SlackResponse(status=503, body="busy"))
+        runtime.secret_store().put("/test/slack/alert", slack.url("/hook"))
+        repo.save_subscription(
+            Subscription(
+                id="sub-alert", channel="slack", target="/test/slack/alert", cadence="immediate", status="active"
+            )
+        )
+        result = load_handler("alert").handler(load_event("alert_stream.json"), FakeLambdaContext())
+    assert result["batchItemFailures"] == [{"itemIdentifier": "111100000000000000000001"}]
+
+
 def test_digest_handler_reports_what_it_sent(delivery_env: dict[str, str]) -> None:
     result = load_handler("digest").handler(load_event("digest_schedule.json"), FakeLambdaContext())
     assert result == {"due": 0, "sent": 0, "empty": 0, "deferred": 0, "failed": 0, "pending": []}
