@@ -7,9 +7,9 @@ from typing import Any
 
 from wirewatch import runtime
 from wirewatch.adapters.aws.sqs import parse_poll_message
-from wirewatch.api.runs import record_batches
 from wirewatch.logs import logger
 from wirewatch.metrics import metrics, record_poll
+from wirewatch.usecases.runs import record_batches
 
 
 @metrics.log_metrics

@@ -14,10 +14,10 @@ from wirewatch.adapters.aws.sqs import PollMessage, parse_poll_message
 from wirewatch.api.cursor import Cursor, decode_cursor, encode_cursor
 from wirewatch.api.errors import BadRequest
 from wirewatch.api.requests import limit, min_severity, since
-from wirewatch.api.runs import batch_report
 from wirewatch.api.serve import to_event
 from wirewatch.paging import Position
 from wirewatch.usecases import FeedOutcome, PollReport
+from wirewatch.usecases.runs import batch_report
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 KEY = b"k" * 32

@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from wirewatch.api import pages
+from wirewatch.api import html
 from wirewatch.config import ConfigError
 from wirewatch.errors import (
     ConflictError,
@@ -117,7 +117,7 @@ def register_error_handlers(app: APIGatewayHttpResolver, allowed_methods: Any) -
     @app.exception_handler(InvalidToken)
     def invalid_token(exc: InvalidToken) -> Response[str]:
         # Only the public link routes verify tokens, and people open those in a browser.
-        return html_response(HTTPStatus.BAD_REQUEST, pages.invalid_link(exc.reason))
+        return html_response(HTTPStatus.BAD_REQUEST, html.invalid_link(exc.reason))
 
     @app.exception_handler(QueueError)
     def queue_down(exc: QueueError) -> Response[str]:
