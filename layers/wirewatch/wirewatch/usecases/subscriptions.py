@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from wirewatch.delivery.slack import InvalidWebhookUrl, validate_webhook_url
 from wirewatch.digest.selection import next_digest_due, parse_clock
 from wirewatch.errors import NotFound, ValidationError
-from wirewatch.models import CADENCES, DEFAULT_PREFERENCES, PREFERENCE_FIELDS, SEVERITIES, TOPICS, Subscription
+from wirewatch.models import CADENCES, PREFERENCE_FIELDS, SEVERITIES, TOPICS, Preferences, Subscription
 from wirewatch.tokens import InvalidToken, verify_token
 
 if TYPE_CHECKING:  # rendering (jinja2) is not loaded by the callers that never subscribe anyone
@@ -38,17 +38,12 @@ class SecretPort(Protocol):
     def delete(self, name: str) -> None: ...
 
 
-@dataclass(frozen=True)
-class SubscriptionRequest:
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionRequest(Preferences):
+    """A new subscription: where to (target: an email address, or a Slack webhook URL) and its preferences."""
+
     channel: str
-    target: str  # an email address, or a Slack webhook URL (stored as a secret, never in the table)
-    topics: Sequence[str] = DEFAULT_PREFERENCES.topics
-    min_severity: str = DEFAULT_PREFERENCES.min_severity
-    cadence: str = DEFAULT_PREFERENCES.cadence
-    daily_at: str = DEFAULT_PREFERENCES.daily_at
-    timezone: str = DEFAULT_PREFERENCES.timezone
-    quiet_hours: tuple[str, str] | None = DEFAULT_PREFERENCES.quiet_hours
-    urgent_in_quiet_hours: bool = DEFAULT_PREFERENCES.urgent_in_quiet_hours
+    target: str  # a Slack webhook URL is stored as a secret, never in the table
 
 
 def validate(request: SubscriptionRequest, *, allow_loopback_webhooks: bool, check_target: bool = True) -> None:
@@ -149,7 +144,9 @@ def update_preferences(
         merged = {name: changes.get(name, getattr(sub, name)) for name in PREFERENCE_FIELDS}
         # The channel and target do not change (a Slack target is a secret name by now): check the preferences.
         validate(
-            SubscriptionRequest(sub.channel, sub.target, **merged), allow_loopback_webhooks=False, check_target=False
+            SubscriptionRequest(channel=sub.channel, target=sub.target, **merged),
+            allow_loopback_webhooks=False,
+            check_target=False,
         )
         updated = replace(sub, **merged)
         schedule = (updated.cadence, updated.daily_at, updated.timezone)
