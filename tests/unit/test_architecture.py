@@ -71,3 +71,40 @@ def test_a_handler_loads_neither_the_local_adapters_nor_the_cli_nor_moto(functio
     loaded = json.loads(result.stdout)
     unwanted = [m for m in loaded if m.startswith(("wirewatch.adapters.local", "wirewatch.cli", "moto", "sqlite3"))]
     assert unwanted == []
+
+
+@pytest.mark.parametrize("path", _files("api"), ids=lambda p: p.name)
+def test_api_routes_reach_adapters_only_through_the_runtime(path: Path) -> None:
+    adapters = {n for n in _imports(path) if n.startswith("wirewatch.adapters") or n.split(".")[0] == "boto3"}
+    assert not adapters, f"{path.name} imports {sorted(adapters)}"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_handler_imports_no_cli_no_api_internals_and_no_local_adapter(function: str) -> None:
+    imported = _imports(REPO / "functions" / function / "app.py")
+    allowed_api = {"wirewatch.api.routes"} if function == "api" else set()
+    unwanted = {
+        n
+        for n in imported
+        if n.startswith(("wirewatch.cli", "wirewatch.adapters.local", "wirewatch.api")) and n not in allowed_api
+    }
+    assert not unwanted, f"functions/{function}/app.py imports {sorted(unwanted)}"
+
+
+def _test_files() -> list[Path]:
+    return sorted((REPO / "tests").rglob("test_*.py"))
+
+
+@pytest.mark.parametrize("path", _test_files(), ids=lambda p: str(p.relative_to(REPO)))
+def test_no_test_imports_the_bench(path: Path) -> None:
+    assert not {n for n in _imports(path) if n.split(".")[0] == "bench"}, "timings and their helpers live in bench/"
+
+
+_UNIT_TESTS = sorted(p for p in (REPO / "tests" / "unit").rglob("test_*.py") if p != Path(__file__))
+
+
+@pytest.mark.parametrize("path", _UNIT_TESTS, ids=lambda p: p.name)
+def test_no_unit_test_times_itself(path: Path) -> None:
+    # A wall-clock bound fails on a slow CI machine and proves nothing on a fast one: bench/ measures.
+    text = path.read_text("utf-8")
+    assert "perf_counter()" not in text and "time.time()" not in text, f"{path.name} reads a wall clock"

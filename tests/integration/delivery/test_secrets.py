@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.support.aws import RequestCounter
-from tests.unit.delivery.fakes import FakeClock
+from tests.support.fakes import FakeClock
 from wirewatch.adapters.aws import clients as aws
 from wirewatch.adapters.aws.ssm import SecretError, SecretNotFound, SecretStore
 

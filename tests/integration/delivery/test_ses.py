@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from tests.unit.delivery.fakes import FakeClock
+from tests.support.fakes import FakeClock
 from wirewatch.adapters.aws import clients as aws
 from wirewatch.adapters.aws.ses import DEFAULT_SEND_RATE, SesSender
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from loopback.slack_catcher import SlackCatcher, SlackResponse
-from tests.unit.delivery.fakes import FakeClock
+from tests.support.fakes import FakeClock
 from wirewatch.delivery.slack import SlackSender
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from tests.unit.delivery.fakes import FakeClock
+from tests.support.fakes import FakeClock
 from wirewatch.delivery.pacing import TokenBucket
 
 

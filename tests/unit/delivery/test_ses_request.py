@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.delivery.fakes import FakeClock
+from tests.support.fakes import FakeClock
 from wirewatch.adapters.aws.ses import SesSender
 
 UNSUBSCRIBE = "https://api.wirewatch.example/unsubscribe?t=abc"

@@ -9,7 +9,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from tests.unit.delivery.fakes import FakeClock
+from tests.support.fakes import FakeClock
 from wirewatch.delivery.slack import InvalidWebhookUrl, SlackSender, validate_webhook_url
 
 HOOK = "https://hooks.slack.com/services/T0001/B0001/s3cr3tT0k3n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,11 +131,9 @@ def test_documents_without_a_feed_are_not_feeds(body: bytes) -> None:
     assert parsed.error == "not a feed: no RSS, Atom or RDF document found"
 
 
-def test_entity_bomb_is_refused_quickly() -> None:
+def test_entity_bomb_is_refused_before_expansion() -> None:
     body = (BROKEN_FEEDS / "entity_bomb.xml").read_bytes()
-    started = time.perf_counter()
     parsed = parse_feed(body, RSS_HEADERS, "https://x.example/")
-    assert time.perf_counter() - started < 1.0
     assert parsed.entries == ()
     assert parsed.error == "refused: the document declares XML entities"
 
@@ -147,13 +144,11 @@ def test_feedparser_alone_neither_expands_nor_resolves_entities(name: str) -> No
     # (>= 2.4) limits amplification, so memory and time stay small and no file is read.
     body = (BROKEN_FEEDS / name).read_bytes()
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         result = _feedparser_parse(body, RSS_HEADERS, "https://x.example/")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - started < 2.0
     assert peak < 20_000_000
     text = repr(result.get("entries")) + repr(result.get("feed"))
     assert "lollollol" not in text

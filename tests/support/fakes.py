@@ -1,4 +1,4 @@
-"""Test doubles for the delivery adapters: a clock that only moves when slept on."""
+"""Shared test doubles: one place for the fakes the unit and integration tests use."""
 
 from __future__ import annotations
 
