@@ -223,6 +223,8 @@ class SlackWebApi:
         if isinstance(blocks, str):
             with contextlib.suppress(json.JSONDecodeError):
                 blocks = json.loads(blocks)
+        if not isinstance(blocks, list):
+            return 200, {"ok": False, "error": "invalid_blocks_format"}, None
         if not isinstance(text, str) or len(text) > MAX_MESSAGE_TEXT:
             return 200, {"ok": False, "error": "msg_too_long"}, None
         if blocks and validate_payload(json.dumps({"text": text, "blocks": blocks}).encode()):

@@ -91,7 +91,7 @@ def test_a_story_threads_its_follow_ups_under_one_parent_and_broadcasts_the_esca
     # Given a desk channel subscribed through the Slack app
     sub = _subscribe(store, "slack-app", "sub-desk")
     threads = _slack_threads(store, slack, [])
-    first, second, third, fourth = polls()
+    fourth = polls()[3]
 
     # When the flash arrives, then three follow-up polls each add a source or a fact
     reports = [_run(story, store, threads, sub.id, minute) for minute, story in enumerate(polls(), start=1)]
