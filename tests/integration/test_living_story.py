@@ -23,7 +23,6 @@ from wirewatch.adapters.aws.dynamodb import Repository
 from wirewatch.adapters.local.sqlite import SqliteStore
 from wirewatch.delivery.slack_app import SlackAppSender, SlackAppTarget, SlackAppThread
 from wirewatch.delivery.webhooks import WebhookPoster, WebhookTarget, WebhookThread, new_signing_secret
-from wirewatch.digest.selection import should_alert
 from wirewatch.models import Story, Subscription
 from wirewatch.usecases.threads import StoryThreads, follow_stories
 
@@ -82,7 +81,7 @@ def _slack_threads(store: Any, slack: SlackWebApi, sleeps: list[float]) -> Story
 def _run(story: Story, store: Any, threads: StoryThreads, sub_id: str, minute: int) -> Any:
     sub = store.get_subscription(sub_id)
     now = T0 + timedelta(minutes=minute)
-    return follow_stories([story], [sub], threads=threads, should_alert=lambda s, st: should_alert(s, st, now), now=now)
+    return follow_stories([story], [sub], threads=threads, should_alert=lambda s, st: st.severity == "urgent", now=now)
 
 
 def test_a_story_threads_its_follow_ups_under_one_parent_and_broadcasts_the_escalation(
