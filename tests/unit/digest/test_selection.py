@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.unit.digest.builders import NOW, story, subscription
-from wirewatch.digest.selection import in_quiet_hours, next_digest_due, select_stories, should_alert
+from wirewatch.digest.selection import next_digest_due, select_stories
+from wirewatch.policy import in_quiet_hours, should_alert
 
 SINCE = NOW - timedelta(days=1)
 

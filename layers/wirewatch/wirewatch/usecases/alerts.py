@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from wirewatch.digest.selection import should_alert
 from wirewatch.logs import logger
 from wirewatch.models import Story, Subscription
+from wirewatch.policy import should_alert
 from wirewatch.usecases.delivery import Message, Postman
 
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from wirewatch.digest.selection import in_quiet_hours, next_digest_due, select_stories
+from wirewatch.digest.selection import next_digest_due, select_stories
 from wirewatch.errors import NotActive, NotFound
 from wirewatch.logs import logger
 from wirewatch.models import DIGEST_CADENCES, Story, Subscription
+from wirewatch.policy import in_quiet_hours
 from wirewatch.usecases.delivery import EmailMessage, Postman, SlackMessages
 from wirewatch.usecases.messages import Composer
 

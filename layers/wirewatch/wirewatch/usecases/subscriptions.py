@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wirewatch.delivery.slack import InvalidWebhookUrl, validate_webhook_url
-from wirewatch.digest.selection import next_digest_due, parse_clock
+from wirewatch.digest.selection import next_digest_due
 from wirewatch.errors import NotFound, ValidationError
 from wirewatch.models import CADENCES, PREFERENCE_FIELDS, SEVERITIES, TOPICS, Preferences, Subscription
+from wirewatch.policy import parse_clock
 from wirewatch.tokens import InvalidToken, verify_token
 
 if TYPE_CHECKING:  # rendering (jinja2) is not loaded by the callers that never subscribe anyone
