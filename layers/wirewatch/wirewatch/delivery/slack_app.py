@@ -322,6 +322,13 @@ class SlackAppThread:
             return target
         return self._sender.update(target, parent_id, thread_parent_message(story, sub.timezone))
 
+    def send(self, sub: Subscription, payload: dict[str, Any]) -> SendResult:
+        """A plain post to the channel (digests go through the Postman with this)."""
+        target = self._target(sub)
+        if isinstance(target, SendResult):
+            return target
+        return self._sender.post(target, payload)
+
     def _target(self, sub: Subscription) -> SlackAppTarget | SendResult:
         try:
             return self._target_for(sub)

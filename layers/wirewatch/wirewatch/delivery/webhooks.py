@@ -239,6 +239,11 @@ class WebhookThread:
     def update_parent(self, sub: Subscription, story: Story, parent_id: str) -> SendResult | None:
         return None  # a posted webhook cannot be edited: the follow-up carries the whole story
 
+    def send(self, sub: Subscription, payload: dict[str, Any]) -> SendResult:
+        """One event through the Postman (digests); its id is derived from the subscription and the data."""
+        data = json.dumps([payload.get("type"), payload.get("data")], sort_keys=True, default=str)
+        return self._send(sub, message_id(sub.id, data), payload)
+
     def _send(self, sub: Subscription, msg_id: str, payload: dict[str, Any]) -> SendResult:
         try:
             target = self._target_for(sub)

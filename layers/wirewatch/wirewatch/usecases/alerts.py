@@ -11,6 +11,7 @@ from wirewatch.logs import logger
 from wirewatch.models import Story, Subscription
 from wirewatch.policy import should_alert
 from wirewatch.usecases.delivery import Message, Postman
+from wirewatch.usecases.threads import THREAD_CHANNELS, StoryThreads, ThreadReport, follow_stories
 
 
 class AlertStore(Protocol):
@@ -46,20 +47,35 @@ def alert_story(
     postman: Postman,
     compose: Callable[[Subscription, Story], Message],
     now: datetime,
+    threads: StoryThreads | None = None,
 ) -> AlertReport:
     """Alert every subscription that wants this urgent story now; the ledger makes reruns send nothing twice.
 
     The story is flagged alerted only when no send is pending, so a retry of the invocation (stream
     retry, DLQ redrive) finishes the job. Later sources joining the story don't alert again: they
-    reach subscribers in the next digest.
+    reach subscribers in the next digest, except on threading channels (slack-app, webhook): with
+    `threads`, those get the story's parent and its threaded follow-ups (usecases/threads.py).
     """
     story = store.get_story(story_id)
-    if story is None or story.severity != "urgent" or story.alerted:
+    if story is None:
         return AlertReport(story_id)
-    sent = skipped = failed = 0
-    pending: list[str] = []
+    threaded = ThreadReport()
+    if threads is not None:
+        threaded = follow_stories(
+            [story],
+            store.active_subscriptions(),
+            threads=threads,
+            should_alert=lambda sub, st: should_alert(sub, st, now),
+            now=now,
+        )
+    if story.severity != "urgent" or story.alerted:
+        return AlertReport(
+            story_id, threaded.parents + threaded.replies, failed=threaded.failed, pending=threaded.pending
+        )
+    sent, skipped, failed = threaded.parents + threaded.replies, 0, threaded.failed
+    pending: list[str] = list(threaded.pending)
     for sub in store.active_subscriptions():
-        if not should_alert(sub, story, now):
+        if sub.channel in THREAD_CHANNELS or not should_alert(sub, story, now):
             continue
         try:
             message = compose(sub, story)
@@ -89,6 +105,7 @@ def alert_pending(
     compose: Callable[[Subscription, Story], Message],
     window: timedelta,
     now: datetime,
+    threads: StoryThreads | None = None,
 ) -> list[AlertReport]:
     """Alert every urgent story active within `window` that is not flagged alerted yet (one machine's alert step).
 
@@ -96,8 +113,11 @@ def alert_pending(
     also retries the sends an earlier run left pending.
     """
     stories = store.stories_seen_between(now - window, now)
-    return [
-        alert_story(s.id, store=store, postman=postman, compose=compose, now=now)
+    reports = [
+        alert_story(s.id, store=store, postman=postman, compose=compose, now=now, threads=threads)
         for s in stories
-        if s.severity == "urgent" and not s.alerted
+        if threads is not None or (s.severity == "urgent" and not s.alerted)
     ]
+    # With threads every recent story is looked at; report only those that were due or did something.
+    due = {s.id for s in stories if s.severity == "urgent" and not s.alerted}
+    return [r for r in reports if r.story_id in due or r.sent or r.failed or r.pending]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -46,7 +46,18 @@ class SlackMessages:
     payloads: Sequence[dict[str, Any]]
 
 
-Message = EmailMessage | SlackMessages
+@dataclass(frozen=True)
+class ChannelMessages:
+    """Payloads for a channel with its own sender (slack-app, webhook), sent in order."""
+
+    payloads: Sequence[dict[str, Any]]
+
+
+class ChannelSender(Protocol):
+    def send(self, sub: Subscription, payload: dict[str, Any]) -> SendResult: ...
+
+
+Message = EmailMessage | SlackMessages | ChannelMessages
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,7 @@ class Postman:
         slack: Callable[[], WebhookSender],
         webhook_url: Callable[[Subscription], str],
         on_failure: Callable[[Subscription, str], None] = lambda sub, reason: None,
+        channels: Mapping[str, Callable[[], ChannelSender]] | None = None,
     ) -> None:
         # Senders are built on first use: a run that only sends Slack never touches SES.
         self._ledger = ledger
@@ -76,11 +88,23 @@ class Postman:
         self._slack = slack
         self._webhook_url = webhook_url
         self._on_failure = on_failure
+        self._channels = channels or {}
 
     def deliver(self, sub: Subscription, key: str, message: Message, now: datetime) -> Delivery:
         """Send `message` to `sub` once for `key` (Slack digests: once per part)."""
         if isinstance(message, EmailMessage):
             parts: list[tuple[str, Callable[[], SendResult]]] = [(key, lambda: self._send_email(sub, key, message))]
+        elif isinstance(message, ChannelMessages):
+            sender = self._channels[sub.channel]()
+
+            def send_part(payload: dict[str, Any]) -> Callable[[], SendResult]:
+                return lambda: sender.send(sub, payload)
+
+            single = len(message.payloads) == 1
+            parts = [
+                (key if single else f"{key}#part{n}", send_part(payload))
+                for n, payload in enumerate(message.payloads, start=1)
+            ]
         else:
             try:
                 url = self._webhook_url(sub)

@@ -10,7 +10,7 @@ from wirewatch.digest.render import render_confirmation, render_email
 from wirewatch.digest.slack import slack_alert_message, slack_digest_messages
 from wirewatch.models import Story, Subscription
 from wirewatch.tokens import sign_token
-from wirewatch.usecases.delivery import EmailMessage, Message, SlackMessages
+from wirewatch.usecases.delivery import ChannelMessages, EmailMessage, Message, SlackMessages
 
 CONFIRM_TTL = timedelta(days=7)
 
@@ -36,6 +36,12 @@ class Composer:
         """The digest for a subscription's channel."""
         if sub.channel == "slack":
             return SlackMessages(slack_digest_messages(stories, window, now, sub.timezone))
+        if sub.channel == "slack-app":
+            return ChannelMessages(slack_digest_messages(stories, window, now, sub.timezone))
+        if sub.channel == "webhook":
+            from wirewatch.delivery.webhooks import digest_event
+
+            return ChannelMessages([digest_event(stories, window[0], window[1], now)])
         unsubscribe = self.unsubscribe_url(sub, now)
         rendered = render_email(stories, sub, window, unsubscribe, now)
         return EmailMessage(rendered.subject, rendered.html, rendered.text, unsubscribe)
@@ -44,6 +50,12 @@ class Composer:
         """An urgent alert about one story."""
         if sub.channel == "slack":
             return SlackMessages([slack_alert_message(story, sub.timezone)])
+        if sub.channel == "slack-app":
+            return ChannelMessages([slack_alert_message(story, sub.timezone)])
+        if sub.channel == "webhook":
+            from wirewatch.delivery.webhooks import event, story_data
+
+            return ChannelMessages([event("story.alert", {"story": story_data(story)}, now)])
         unsubscribe = self.unsubscribe_url(sub, now)
         rendered = render_email([story], sub, (story.first_seen, now), unsubscribe, now)
         return EmailMessage(rendered.subject, rendered.html, rendered.text, unsubscribe)

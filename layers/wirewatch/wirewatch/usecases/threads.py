@@ -27,8 +27,7 @@ from typing import Any, Protocol
 
 from wirewatch.delivery.result import SendResult
 from wirewatch.logs import logger
-from wirewatch.models import Story, Subscription, severity_rank
-from wirewatch.stories import flatten_facts
+from wirewatch.models import Story, Subscription, flatten_facts, severity_rank
 from wirewatch.usecases.delivery import CLAIM_LEASE
 
 THREAD_CHANNELS: tuple[str, ...] = ("slack-app", "webhook")
