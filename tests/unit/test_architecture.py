@@ -14,7 +14,7 @@ import pytest
 from tests.support.paths import REPO
 
 PACKAGE = REPO / "layers" / "wirewatch" / "wirewatch"
-DOMAIN = ["classify", "stories.py", "digest", "models.py", "policy.py", "paging.py", "runlog.py", "errors.py"]
+DOMAIN = ["classify", "stories", "digest", "models.py", "policy.py", "paging.py", "runlog.py", "errors.py"]
 FUNCTIONS = sorted(p.parent.name for p in (REPO / "functions").glob("*/app.py"))
 
 

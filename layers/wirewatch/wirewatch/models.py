@@ -136,6 +136,18 @@ class Story:
     alerted: bool = False
 
 
+def flatten_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Facts as one flat mapping, whether the classifier nested them by topic or not."""
+    flat: dict[str, Any] = {}
+    for key, value in facts.items():
+        if key in TOPICS and isinstance(value, Mapping):
+            for inner, inner_value in value.items():
+                flat.setdefault(str(inner), inner_value)
+        else:
+            flat[key] = value
+    return {k: v for k, v in flat.items() if v is not None and v != "" and v != [] and v != ()}
+
+
 @dataclass(frozen=True)
 class Preferences:
     """What a subscriber chooses: the one definition of the preference fields and their defaults.

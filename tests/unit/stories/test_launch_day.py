@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.unit.stories.builders import LAUNCH_DAY, item
-from wirewatch import stories as stories_module
 from wirewatch.models import Item
-from wirewatch.stories import EVENT_TZ, cluster
+from wirewatch.stories import EVENT_TZ, cluster, clustering, facts
 
 NOW = LAUNCH_DAY + timedelta(days=5)
 ICBM_INSIDE = {"missile_class": "ICBM", "landed": "inside Japan's EEZ"}
@@ -162,7 +161,7 @@ def test_the_launch_day_story_does_not_depend_on_which_report_came_first(first: 
     ],
 )
 def test_revised_estimates_do_not_contradict(earlier: dict[str, object], later: dict[str, object]) -> None:
-    assert stories_module._compare_facts(earlier, later) is not None
+    assert facts._compare_facts(earlier, later) is not None
 
 
 @pytest.mark.parametrize(
@@ -177,11 +176,11 @@ def test_revised_estimates_do_not_contradict(earlier: dict[str, object], later: 
     ],
 )
 def test_clearly_different_facts_contradict(one: dict[str, object], other: dict[str, object]) -> None:
-    assert stories_module._compare_facts(one, other) is None
+    assert facts._compare_facts(one, other) is None
 
 
 def test_counts_may_differ_only_when_the_reports_are_close_in_time() -> None:
-    assert stories_module._compare_facts({"count": 1}, {"count": 2}, counts_may_differ=True) == 0
+    assert facts._compare_facts({"count": 1}, {"count": 2}, counts_may_differ=True) == 0
 
 
 def test_explicit_srbm_and_icbm_on_the_same_morning_stay_apart() -> None:
@@ -237,7 +236,7 @@ def test_a_headline_announcing_another_launch_the_same_day_starts_a_story(title:
     ],
 )
 def test_headlines_that_only_look_like_another_launch(title: str) -> None:
-    assert not stories_module._repeat_launch(title)
+    assert not clustering._repeat_launch(title)
 
 
 def test_reports_of_the_further_launch_join_its_own_story() -> None:

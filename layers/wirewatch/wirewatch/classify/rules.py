@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wirewatch.classify.lexicon import NUMBER_WORDS
 from wirewatch.classify.literals import Clause, Prefilter, required_literals
 from wirewatch.models import SEVERITIES, TOPICS
 
@@ -37,11 +38,6 @@ _SEVERITY_KEYS = frozenset({"id", "level", "topic", "reason", "facts", "rules", 
 _SETTINGS_KEYS = frozenset({"threshold", "title_factor"})
 _TOP_KEYS = frozenset({"settings", "macros", "rule", "fact", "severity"})
 _MACRO_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-_NUMBER_WORDS: Mapping[str, int] = {
-    "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a dozen": 12,
-    "dozen": 12, "two dozen": 24, "several": 0, "multiple": 0,
-}  # fmt: skip
 
 
 class RulesError(ValueError):
@@ -150,7 +146,7 @@ def parse_count(text: str) -> int | None:
     cleaned = text.strip().lower().replace(",", "")
     if cleaned.isdigit():
         return int(cleaned)
-    value = _NUMBER_WORDS.get(cleaned)
+    value = NUMBER_WORDS.get(cleaned)
     return value or None
 
 

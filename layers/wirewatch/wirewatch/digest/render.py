@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
-from wirewatch.models import Story, Subscription
-from wirewatch.stories import flatten_facts
+from wirewatch.models import Story, Subscription, flatten_facts
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_HEADLINE = 300
