@@ -64,13 +64,6 @@ def test_paraphrased_wire_reports_of_one_launch_join() -> None:
     assert story.facts["event_date"] == "2025-07-09"
 
 
-def test_english_and_japanese_versions_of_one_launch_join() -> None:
-    story = one_story([KYODO_EN, KYODO_JA, REUTERS_EN])
-
-    assert {s.language for s in story.sources} == {"en", "ja"}
-    assert len(story.sources) == 3
-
-
 def test_japanese_report_with_little_text_joins_on_the_same_day_when_facts_agree() -> None:
     short_ja = item(
         "nhk-1",
@@ -112,26 +105,6 @@ def test_a_count_revised_within_the_hour_joins() -> None:
     story = one_story([KYODO_EN, revised])
 
     assert story.facts["count"] == 2  # the newer report's revision wins; the first figure is in its source
-
-
-@pytest.mark.parametrize(
-    ("title", "summary", "language"),
-    [
-        (
-            "Kim Jong Un inspects factory producing missile launch vehicles, state media says",
-            "North Korea's leader toured a munitions plant building mobile launchers, KCNA said Wednesday.",
-            "en",
-        ),
-        (
-            "金正恩氏、ミサイル発射台の工場を視察",
-            "朝鮮中央通信は9日、金正恩総書記が軍需工場を視察したと報じた。",
-            "ja",
-        ),
-    ],
-)
-def test_other_missile_news_on_the_launch_day_stays_apart(title: str, summary: str, language: str) -> None:
-    factory = item("factory", title, summary, at=LAUNCH_DAY + timedelta(hours=3), language=language)
-    assert len(cluster([KYODO_EN, factory], NOW)) == 2
 
 
 def test_terse_breaking_launch_headlines_hours_apart_join() -> None:
