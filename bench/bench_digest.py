@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from wirewatch.digest.render import render_email
-from wirewatch.digest.slack import slack_digest_messages
+from wirewatch.digest.slack_blocks import slack_digest_messages
 from wirewatch.models import Classification, Evidence, Item, Story, StorySource, Subscription
 from wirewatch.stories import assign_story
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.unit.digest.builders import HOSTILE, NOW, WINDOW, assert_golden, sample_stories, story
-from wirewatch.digest.slack import (
+from wirewatch.digest.slack_blocks import (
     MAX_BLOCKS,
     MAX_TEXT,
     escape_mrkdwn,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from wirewatch.digest.render import reader_zone, story_view
-from wirewatch.digest.slack import EMOJI, escape_mrkdwn, slack_alert_message, slack_link
+from wirewatch.digest.slack_blocks import EMOJI, escape_mrkdwn, slack_alert_message, slack_link
 
 MAX_TEXT = 3000
 _LINE_BUDGET = 600

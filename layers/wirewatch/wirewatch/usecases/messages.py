@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from wirewatch.digest.render import render_confirmation, render_email
-from wirewatch.digest.slack import slack_alert_message, slack_digest_messages
+from wirewatch.digest.slack_blocks import slack_alert_message, slack_digest_messages
 from wirewatch.models import Story, Subscription
 from wirewatch.tokens import sign_token
 from wirewatch.usecases.delivery import ChannelMessages, EmailMessage, Message, SlackMessages
