@@ -206,9 +206,21 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
         if not sep:
             raise UsageError("--quiet takes HH:MM-HH:MM, e.g. 22:00-07:00")
         quiet = (start, end)
+    secret: str | None = None
+    if args.channel == "slack-app":
+        if not args.token:
+            raise UsageError("slack-app needs the bot token: --token xoxb-... (or --token - to read it from stdin)")
+        secret = sys.stdin.readline().strip() if args.token == "-" else args.token
+    elif args.token:
+        raise UsageError("--token is for slack-app subscriptions")
+    if args.channel == "webhook":
+        from wirewatch.delivery.webhooks import new_signing_secret
+
+        secret = new_signing_secret()
     request = SubscriptionRequest(
         channel=args.channel,
         target=args.target,
+        secret=secret,
         topics=tuple(t.strip() for t in args.topics.split(",") if t.strip()),
         min_severity=args.min_severity,
         cadence=args.cadence,
@@ -219,7 +231,13 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     )
     sub = runtime.subscribe(request, datetime.now(UTC))
     if args.json:
-        _print_json(subscription_view(sub))
+        view = subscription_view(sub)
+        if sub.channel == "webhook":
+            view = {**view, "signing_secret": secret}
+        _print_json(view)
+    elif sub.channel == "webhook":
+        print(f"{sub.id}: active (webhook, {sub.cadence}, topics {', '.join(sub.topics)})")
+        print(f"signing secret (shown once; verify webhook-signature with it): {secret}")
     elif sub.status == "pending":
         print(f"{sub.id}: confirmation email sent to {sub.target}; nothing is sent before it is confirmed")
     else:
@@ -394,9 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
     reclass.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     reclass.set_defaults(func=cmd_reclassify, aws=True)
 
-    subscribe = with_state("subscribe", help="subscribe an email address or a Slack webhook")
-    subscribe.add_argument("channel", choices=("email", "slack"))
-    subscribe.add_argument("target", help="email address, or Slack incoming-webhook URL")
+    subscribe = with_state("subscribe", help="subscribe an email address, a Slack webhook or channel, or a webhook URL")
+    subscribe.add_argument("channel", choices=("email", "slack", "slack-app", "webhook"))
+    subscribe.add_argument(
+        "target", help="email address, Slack incoming-webhook URL, Slack channel id (slack-app) or webhook URL"
+    )
+    subscribe.add_argument("--token", help="slack-app: the bot token (xoxb-...), or - to read it from stdin")
     subscribe.add_argument(
         "--topics", default=",".join(TOPICS), help="comma-separated: missile,sanctions (default: %(default)s)"
     )

@@ -48,6 +48,8 @@ class Settings:
     public_url: str | None = None
     token_key_parameter: str = "/wirewatch/token-key"
     slack_secret_prefix: str = "/wirewatch/slack/"
+    # The Slack Web API the slack-app channel calls (a loopback stand-in only with allow_loopback).
+    slack_api_url: str = "https://slack.com/api/"
     send_empty_digests: bool = False
     ses_max_send_rate: float | None = None
     api_auth: str = "iam"
@@ -90,6 +92,7 @@ class Settings:
             public_url=_read(env, "WIREWATCH_PUBLIC_URL", _https_url, LOCAL_PUBLIC_URL if local else None),
             token_key_parameter=env.get("WIREWATCH_TOKEN_KEY_PARAMETER") or "/wirewatch/token-key",
             slack_secret_prefix=env.get("WIREWATCH_SLACK_SECRET_PREFIX") or "/wirewatch/slack/",
+            slack_api_url=env.get("WIREWATCH_SLACK_API_URL") or "https://slack.com/api/",
             send_empty_digests=_read(env, "WIREWATCH_SEND_EMPTY_DIGESTS", _flag, False),
             ses_max_send_rate=_read(env, "WIREWATCH_SES_MAX_SEND_RATE", _positive(float), None),
             api_auth=_read(env, "WIREWATCH_API_AUTH", _choice("iam", "jwt", "none"), "iam"),

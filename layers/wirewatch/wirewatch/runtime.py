@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wirewatch.config import ConfigError, Settings
 from wirewatch.models import Feed, Subscription
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from wirewatch.usecases.feeds import FeedRequest
     from wirewatch.usecases.messages import Composer
     from wirewatch.usecases.subscriptions import SubscriptionRequest
+    from wirewatch.usecases.threads import StoryThreads
 
 
 @functools.cache
@@ -233,12 +234,37 @@ def postman() -> Postman:
         slack=slack,
         webhook_url=lambda sub: secret_store().get(sub.target),
         on_failure=delivery_failed,
+        channels=thread_channels(),
     )
+
+
+def thread_channels() -> dict[str, Callable[[], Any]]:
+    """The slack-app and webhook channels, each built on first use (secrets read through the secret store)."""
+    from wirewatch.delivery.channels import slack_app_channel, webhook_channel
+
+    config = settings()
+    slack_app = functools.cache(
+        lambda: slack_app_channel(
+            lambda name: secret_store().get(name), base_url=config.slack_api_url, allow_loopback=config.allow_loopback
+        )
+    )
+    webhook = functools.cache(
+        lambda: webhook_channel(lambda name: secret_store().get(name), allow_loopback=config.allow_loopback)
+    )
+    return {"slack-app": slack_app, "webhook": webhook}
+
+
+@functools.cache
+def story_threads() -> StoryThreads:
+    """Parents and threaded follow-ups for the slack-app and webhook channels, through the ledger."""
+    from wirewatch.usecases.threads import StoryThreads
+
+    return StoryThreads(repository(), thread_channels())
 
 
 def reset() -> None:
     """Forget cached settings and adapters (tests, local mode)."""
-    for cached in (settings, repository, secret_store, postman):
+    for cached in (settings, repository, secret_store, postman, story_threads):
         cached.cache_clear()
     if "wirewatch.adapters.aws.clients" in sys.modules:
         sys.modules["wirewatch.adapters.aws.clients"].reset_clients()
@@ -255,6 +281,7 @@ def run_alert(story_id: str, now: datetime) -> AlertReport:
         postman=postman(),
         compose=lambda sub, story: compose.alert(sub, story, now),
         now=now,
+        threads=story_threads(),
     )
 
 
@@ -270,6 +297,7 @@ def run_pending_alerts(now: datetime) -> list[AlertReport]:
         compose=lambda sub, story: compose().alert(sub, story, now),
         window=timedelta(hours=settings().story_window_hours),
         now=now,
+        threads=story_threads(),
     )
 
 

@@ -10,8 +10,15 @@ from wirewatch.delivery.webhooks import WebhookPoster, WebhookTarget, WebhookThr
 from wirewatch.models import Subscription
 
 
-def slack_app_channel(secret: Callable[[str], str], *, base_url: str = SLACK_API) -> SlackAppThread:
+def slack_app_channel(
+    secret: Callable[[str], str], *, base_url: str = SLACK_API, allow_loopback: bool = False
+) -> SlackAppThread:
     """slack-app: the channel id and bot token come from the secret named by the subscription's target."""
+    # The bot token goes wherever base_url points: slack.com, or a loopback stand-in in tests and the demo.
+    if base_url != SLACK_API and not (allow_loopback and base_url.startswith("http://127.0.0.1:")):
+        raise ValueError(
+            "WIREWATCH_SLACK_API_URL must be https://slack.com/api/ (or loopback with WIREWATCH_ALLOW_LOOPBACK=1)"
+        )
     return SlackAppThread(SlackAppSender(base_url=base_url), lambda sub: SlackAppTarget.from_secret(secret(sub.target)))
 
 

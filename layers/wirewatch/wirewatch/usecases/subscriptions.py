@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wirewatch.delivery.slack import InvalidWebhookUrl, validate_webhook_url
+from wirewatch.delivery.slack_app import InvalidSlackAppTarget, SlackAppTarget, validate_slack_app_target
+from wirewatch.delivery.webhooks import InvalidWebhookTarget, WebhookTarget, check_webhook_url
 from wirewatch.digest.selection import next_digest_due
 from wirewatch.errors import NotFound, ValidationError
 from wirewatch.models import CADENCES, PREFERENCE_FIELDS, SEVERITIES, TOPICS, Preferences, Subscription
@@ -45,12 +47,19 @@ class SubscriptionRequest(Preferences):
 
     channel: str
     target: str  # a Slack webhook URL is stored as a secret, never in the table
+    # slack-app: the bot token (target is the channel id); webhook: its whsec_ signing secret (target is the URL).
+    secret: str | None = None
+
+
+CHANNELS = ("email", "slack", "slack-app", "webhook")
+# Channels whose target (and secret) is kept in the secret store; the table holds only the secret's name.
+SECRET_CHANNELS = ("slack", "slack-app", "webhook")
 
 
 def validate(request: SubscriptionRequest, *, allow_loopback_webhooks: bool, check_target: bool = True) -> None:
     """Raise ValidationError naming the first bad field (check_target=False: only the preferences)."""
-    if request.channel not in ("email", "slack"):
-        raise ValidationError("channel", "must be email or slack")
+    if request.channel not in CHANNELS:
+        raise ValidationError("channel", f"must be one of {', '.join(CHANNELS)}")
     if check_target and request.channel == "email" and not _EMAIL.match(request.target):
         raise ValidationError("target", "not an email address")
     if check_target and request.channel == "slack":
@@ -58,6 +67,18 @@ def validate(request: SubscriptionRequest, *, allow_loopback_webhooks: bool, che
             validate_webhook_url(request.target, allow_loopback=allow_loopback_webhooks)
         except InvalidWebhookUrl as exc:
             raise ValidationError("target", str(exc)) from exc
+    if check_target and request.channel == "slack-app":
+        try:
+            validate_slack_app_target(request.target, request.secret or "")
+        except InvalidSlackAppTarget as exc:
+            raise ValidationError("token" if "token" in str(exc) else "target", str(exc)) from exc
+    if check_target and request.channel == "webhook":
+        try:
+            check_webhook_url(request.target, allow_loopback=allow_loopback_webhooks)
+        except InvalidWebhookTarget as exc:
+            raise ValidationError("target", str(exc)) from exc
+        if not (request.secret or "").startswith("whsec_"):
+            raise ValidationError("secret", "a webhook needs a whsec_ signing secret")
     unknown = [t for t in request.topics if t not in TOPICS]
     if unknown or not request.topics:
         raise ValidationError("topics", f"choose from {', '.join(TOPICS)}")
@@ -91,9 +112,9 @@ def subscribe(
     validate(request, allow_loopback_webhooks=allow_loopback_webhooks)
     sub_id = "sub-" + secrets.token_hex(8)
     target = request.target
-    if request.channel == "slack":
+    if request.channel in SECRET_CHANNELS:
         target = f"{slack_secret_prefix}{sub_id}"
-        secret_store.put(target, request.target)
+        secret_store.put(target, _secret_value(request))
     sub = Subscription(
         id=sub_id,
         channel=request.channel,
@@ -103,14 +124,23 @@ def subscribe(
         status="pending",
         created_at=now,
     )
-    if request.channel == "slack":
-        # Whoever holds a webhook URL may post to its channel: the URL itself is the consent.
+    if request.channel in SECRET_CHANNELS:
+        # Whoever holds a webhook URL or a bot token may post to its channel: that is the consent.
         sub = activate(sub, now)
         store.save_subscription(sub)
         return sub
     store.save_subscription(sub)
     postman.deliver(sub, "CONFIRM", composer.confirmation(sub, now), now)
     return sub
+
+
+def _secret_value(request: SubscriptionRequest) -> str:
+    """What the secret store keeps for a channel: the webhook URL, or the target with its token or signing secret."""
+    if request.channel == "slack-app":
+        return SlackAppTarget(request.target, request.secret or "").to_secret()
+    if request.channel == "webhook":
+        return WebhookTarget(request.target, request.secret or "").to_secret()
+    return request.target
 
 
 def activate(sub: Subscription, now: datetime) -> Subscription:
@@ -178,6 +208,6 @@ def unsubscribe(sub_id: str, *, store: SubscriptionStorePort, secret_store: Secr
     if changed is None:
         raise NotFound(sub_id)
     before, sub = changed
-    if before.status != "unsubscribed" and sub.channel == "slack":
+    if before.status != "unsubscribed" and sub.channel in SECRET_CHANNELS:
         secret_store.delete(sub.target)
     return sub
