@@ -11,6 +11,7 @@ from wirewatch import runtime
 from wirewatch.api import requests
 from wirewatch.api.errors import BadRequest, ResourceNotFound, json_response
 from wirewatch.api.routing import Routes, current_time
+from wirewatch.delivery.webhooks import new_signing_secret
 from wirewatch.models import PREFERENCE_FIELDS, Subscription
 from wirewatch.usecases.subscriptions import (
     SubscriptionRequest,
@@ -36,11 +37,17 @@ def list_subscriptions() -> Response[str]:
 @routes.route("POST", "/subscriptions")
 def create_subscription() -> Response[str]:
     requests.query(routes.event(), ())
-    data = requests.json_object(routes.event(), required=("channel", "target"), optional=PREFERENCE_FIELDS)
+    data = requests.json_object(routes.event(), required=("channel", "target"), optional=(*PREFERENCE_FIELDS, "token"))
     channel = requests.string(data, "channel", max_length=16) or ""
     target = requests.string(data, "target", max_length=2048) or ""
-    sub = runtime.subscribe(SubscriptionRequest(channel=channel, target=target, **_settings(data)), current_time())
-    return json_response(HTTPStatus.CREATED, subscription_view(sub), {"Location": f"/subscriptions/{sub.id}"})
+    # slack-app: the bot token; webhook: a signing secret made here and shown in this answer only.
+    secret = requests.string(data, "token", max_length=256) if channel == "slack-app" else None
+    if channel == "webhook":
+        secret = new_signing_secret()
+    request = SubscriptionRequest(channel=channel, target=target, secret=secret, **_settings(data))
+    sub = runtime.subscribe(request, current_time())
+    view = subscription_view(sub) | ({"signing_secret": secret} if channel == "webhook" else {})
+    return json_response(HTTPStatus.CREATED, view, {"Location": f"/subscriptions/{sub.id}"})
 
 
 @routes.route("GET", "/subscriptions/<sub_id>")
