@@ -66,6 +66,7 @@ class Settings:
         if store == "dynamodb" and not table and not endpoint:
             raise ConfigError("WIREWATCH_TABLE is required with WIREWATCH_STORE=dynamodb: the DynamoDB table name")
         local = store == "sqlite"
+        defaults = cls()  # the field defaults above are the only place a default is written
         return cls(
             table_name=table or LOCAL_TABLE,
             store=store,
@@ -73,29 +74,39 @@ class Settings:
             aws_endpoint=endpoint,
             smtp_url=_read(env, "WIREWATCH_SMTP_URL", _smtp_url, None, secret=True),
             poll_queue_url=env.get("WIREWATCH_POLL_QUEUE_URL") or None,
-            allow_loopback=_read(env, "WIREWATCH_ALLOW_LOOPBACK", _flag, False),
-            concurrency=_read(env, "WIREWATCH_CONCURRENCY", _positive(int), 32),
-            per_host_connections=_read(env, "WIREWATCH_PER_HOST_CONNECTIONS", _positive(int), 4),
-            connect_timeout=_read(env, "WIREWATCH_CONNECT_TIMEOUT", _positive(float), 5.0),
-            total_timeout=_read(env, "WIREWATCH_FETCH_TIMEOUT", _positive(float), 20.0),
-            max_body_bytes=_read(env, "WIREWATCH_MAX_BODY_BYTES", _positive(int), 5_000_000),
-            first_run_max_age_hours=_read(env, "WIREWATCH_FIRST_RUN_MAX_AGE_HOURS", _positive(float), 24.0),
-            relevant_ttl_days=_read(env, "WIREWATCH_RELEVANT_TTL_DAYS", _positive(int), 365),
-            other_ttl_days=_read(env, "WIREWATCH_OTHER_TTL_DAYS", _positive(int), 14),
-            summary_max_chars=_read(env, "WIREWATCH_SUMMARY_MAX_CHARS", _positive(int), 500),
-            backoff_base_seconds=_read(env, "WIREWATCH_BACKOFF_BASE_SECONDS", _positive(float), 120.0),
-            backoff_max_seconds=_read(env, "WIREWATCH_BACKOFF_MAX_SECONDS", _positive(float), 21600.0),
-            feeds_per_message=_read(env, "WIREWATCH_FEEDS_PER_MESSAGE", _positive(int), 10),
-            story_window_hours=_read(env, "WIREWATCH_STORY_WINDOW_HOURS", _positive(float), 72.0),
+            allow_loopback=_read(env, "WIREWATCH_ALLOW_LOOPBACK", _flag, defaults.allow_loopback),
+            concurrency=_read(env, "WIREWATCH_CONCURRENCY", _positive(int), defaults.concurrency),
+            per_host_connections=_read(
+                env, "WIREWATCH_PER_HOST_CONNECTIONS", _positive(int), defaults.per_host_connections
+            ),
+            connect_timeout=_read(env, "WIREWATCH_CONNECT_TIMEOUT", _positive(float), defaults.connect_timeout),
+            total_timeout=_read(env, "WIREWATCH_FETCH_TIMEOUT", _positive(float), defaults.total_timeout),
+            max_body_bytes=_read(env, "WIREWATCH_MAX_BODY_BYTES", _positive(int), defaults.max_body_bytes),
+            first_run_max_age_hours=_read(
+                env, "WIREWATCH_FIRST_RUN_MAX_AGE_HOURS", _positive(float), defaults.first_run_max_age_hours
+            ),
+            relevant_ttl_days=_read(env, "WIREWATCH_RELEVANT_TTL_DAYS", _positive(int), defaults.relevant_ttl_days),
+            other_ttl_days=_read(env, "WIREWATCH_OTHER_TTL_DAYS", _positive(int), defaults.other_ttl_days),
+            summary_max_chars=_read(env, "WIREWATCH_SUMMARY_MAX_CHARS", _positive(int), defaults.summary_max_chars),
+            backoff_base_seconds=_read(
+                env, "WIREWATCH_BACKOFF_BASE_SECONDS", _positive(float), defaults.backoff_base_seconds
+            ),
+            backoff_max_seconds=_read(
+                env, "WIREWATCH_BACKOFF_MAX_SECONDS", _positive(float), defaults.backoff_max_seconds
+            ),
+            feeds_per_message=_read(env, "WIREWATCH_FEEDS_PER_MESSAGE", _positive(int), defaults.feeds_per_message),
+            story_window_hours=_read(
+                env, "WIREWATCH_STORY_WINDOW_HOURS", _positive(float), defaults.story_window_hours
+            ),
             sender=env.get("WIREWATCH_SENDER") or (LOCAL_SENDER if local else None),
             ses_configuration_set=env.get("WIREWATCH_SES_CONFIGURATION_SET") or None,
             public_url=_read(env, "WIREWATCH_PUBLIC_URL", _https_url, LOCAL_PUBLIC_URL if local else None),
-            token_key_parameter=env.get("WIREWATCH_TOKEN_KEY_PARAMETER") or "/wirewatch/token-key",
-            slack_secret_prefix=env.get("WIREWATCH_SLACK_SECRET_PREFIX") or "/wirewatch/slack/",
-            slack_api_url=env.get("WIREWATCH_SLACK_API_URL") or "https://slack.com/api/",
-            send_empty_digests=_read(env, "WIREWATCH_SEND_EMPTY_DIGESTS", _flag, False),
+            token_key_parameter=env.get("WIREWATCH_TOKEN_KEY_PARAMETER") or defaults.token_key_parameter,
+            slack_secret_prefix=env.get("WIREWATCH_SLACK_SECRET_PREFIX") or defaults.slack_secret_prefix,
+            slack_api_url=env.get("WIREWATCH_SLACK_API_URL") or defaults.slack_api_url,
+            send_empty_digests=_read(env, "WIREWATCH_SEND_EMPTY_DIGESTS", _flag, defaults.send_empty_digests),
             ses_max_send_rate=_read(env, "WIREWATCH_SES_MAX_SEND_RATE", _positive(float), None),
-            api_auth=_read(env, "WIREWATCH_API_AUTH", _choice("iam", "jwt", "none"), "iam"),
+            api_auth=_read(env, "WIREWATCH_API_AUTH", _choice("iam", "jwt", "none"), defaults.api_auth),
         )
 
     def require(self, name: str) -> str:
