@@ -7,6 +7,7 @@ then runs the real `wirewatch` commands on the embedded SQLite store in a fresh 
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import hashlib
 import io
 import json
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from loopback.feed_server import FeedServer, Request, Response
 from loopback.slack_catcher import SlackCatcher
+from loopback.slack_web_api import SlackWebApi
 from wirewatch.cli import main as wirewatch
 
 FEEDS = Path(__file__).parent / "feeds"
@@ -101,6 +103,35 @@ def static_feed(body: bytes) -> object:
     return answer
 
 
+DESK_TOKEN = "xoxb-demo-desk-token"
+DESK_CHANNEL = "C0DEMODESK1"
+# A wire of the demo's own: a flash, then (third cycle) a second report of the same launch that
+# reaches the slack-app channel as one threaded reply under the flash.
+DESK_FLASH = (
+    "desk-1",
+    "North Korea fires ballistic missile into Sea of Japan",
+    "North Korea launched a short-range ballistic missile off its east coast, South Korea's military said.",
+)
+DESK_FOLLOW_UP = (
+    "desk-2",
+    "Japan says North Korean ballistic missile fell inside its exclusive economic zone",
+    "North Korea fired a short-range ballistic missile off its east coast that fell inside Japan's EEZ, "
+    "Japan's defence ministry said.",
+)
+
+
+def desk_wire(items: list[tuple[str, str, str]], now: datetime) -> bytes:
+    """A small RSS document of the demo desk wire, its items published just now."""
+    entries = "".join(
+        f"<item><guid>https://desk.example/{guid}</guid><link>https://desk.example/{guid}</link>"
+        f"<title>{title}</title><description>{summary}</description>"
+        f"<pubDate>{email.utils.format_datetime(now - timedelta(minutes=len(items) - n))}</pubDate></item>"
+        for n, (guid, title, summary) in enumerate(items)
+    )
+    channel = f"<channel><title>Demo Desk Wire</title>{entries}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+
+
 def banner(text: str) -> None:
     print(f"\n== {text} ==", flush=True)
 
@@ -124,7 +155,11 @@ def run() -> int:
     now = datetime.now(UTC)
     state = Path(tempfile.mkdtemp(prefix="wirewatch-demo-"))
     out = Path("out") / "demo-digest"
-    with FeedServer() as server, SlackCatcher() as slack:
+    web_api = SlackWebApi(log=lambda line: print(f"  [slack web api] {line}", flush=True))
+    web_api.add_token(DESK_TOKEN)
+    web_api.add_channel(DESK_CHANNEL)
+    with FeedServer() as server, SlackCatcher() as slack, web_api:
+        os.environ["WIREWATCH_SLACK_API_URL"] = web_api.base_url
         entries = []
         paths = sorted(FEEDS.glob("*.xml"))
         shift = demo_shift([p.read_bytes() for p in paths], now)
@@ -132,6 +167,8 @@ def run() -> int:
             newest = max(_read_date(m[1].decode()) for m in _DATE.findall(path.read_bytes()))
             server.route(f"/{path.name}", static_feed(redate(path.read_bytes(), shift, newest)))
             entries.append(feed_entry(server.url(f"/{path.name}"), path.read_text("utf-8")))
+        server.route("/desk-wire.xml", static_feed(desk_wire([DESK_FLASH], now)))
+        entries.append(feed_entry(server.url("/desk-wire.xml"), "<title>Demo Desk Wire</title>"))
         feed_list = state / "feeds.toml"
         feed_list.write_text("\n".join(entries), encoding="utf-8")
         print(f"serving {len(entries)} bundled feeds on {server.url('/')}, a Slack catcher on {slack.url('/')}")
@@ -141,6 +178,8 @@ def run() -> int:
 
         banner("wirewatch subscribe slack <catcher> --cadence immediate (the desk channel)")
         wirewatch(["subscribe", "slack", slack.url("/services/DEMO/DESK/hook"), "--cadence", "immediate", *common])
+        banner(f"wirewatch subscribe slack-app {DESK_CHANNEL} --token ... (the desk channel, as a bot: threads)")
+        wirewatch(["subscribe", "slack-app", DESK_CHANNEL, "--token", DESK_TOKEN, "--cadence", "immediate", *common])
         banner("wirewatch subscribe email analyst@example.com --cadence daily --at 08:00 --tz Asia/Tokyo")
         analyst = wirewatch_json(
             [
@@ -165,6 +204,18 @@ def run() -> int:
         banner("wirewatch poll (second cycle: conditional GET, nothing new)")
         if wirewatch(["poll", "--feeds", str(feed_list), *common]):
             return 1
+        banner("wirewatch poll (third cycle: a second report of the desk wire's launch)")
+        server.route("/desk-wire.xml", static_feed(desk_wire([DESK_FLASH, DESK_FOLLOW_UP], now)))
+        if wirewatch(["poll", "--feeds", str(feed_list), *common]):
+            return 1
+        threaded = [p for p in web_api.parents(DESK_CHANNEL) if web_api.replies(DESK_CHANNEL, p.ts)]
+        banner(
+            f"slack-app channel: {len(web_api.parents(DESK_CHANNEL))} parent messages, {len(threaded)} with a thread"
+        )
+        for parent in threaded:
+            print(f"  {parent.text} (edited {len(parent.edits)}x)")
+            for reply in web_api.replies(DESK_CHANNEL, parent.ts):
+                print(f"    ↳ {reply.text}" + (" (also sent to the channel)" if reply.reply_broadcast else ""))
         alerts = slack.payloads("/services/DEMO/DESK/hook")
         banner(f"urgent alerts the desk channel received: {len(alerts)}")
         for payload in alerts:

@@ -274,7 +274,7 @@ def _log_line(method: str, payload: dict[str, Any], body: dict[str, Any]) -> str
         where += f" thread_ts={payload['thread_ts']}"
     if payload.get("reply_broadcast"):
         where += " reply_broadcast"
-    if method == "chat.update":
+    if method == "chat.update" and not body.get("ok"):
         where += f" ts={payload.get('ts')}"
     text = str(payload.get("text") or "").replace("\n", " ")[:160]
     return f"{method} {where} {outcome} text={text!r}"

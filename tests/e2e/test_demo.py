@@ -46,11 +46,18 @@ def test_the_demo_flow_runs_the_same_on_dynamodb(tmp_path: Path, delivery_env: d
 def assert_demo_ran(out: str, tmp_path: Path) -> None:
     """Both poll cycles, the desk alert, relevant items of both topics, the digest preview."""
 
-    feeds = len(list(DEMO_FEEDS.glob("*.xml")))
-    first, second = (tuple(map(int, m)) for m in _POLLED.findall(out))
+    feeds = len(list(DEMO_FEEDS.glob("*.xml"))) + 1  # and the demo's own desk wire
+    first, second, third = (tuple(map(int, m)) for m in _POLLED.findall(out))
     assert first[:4] == (feeds, feeds, 0, 0)
     assert first[4] > first[5] > 0  # new items, some of them relevant
     assert second == (feeds, 0, feeds, 0, 0, 0)  # conditional GET: nothing fetched, nothing stored twice
+    assert third == (feeds, 1, feeds - 1, 0, 1, 1)  # the desk wire's second report of its launch
+
+    # the living story: the second report is one reply in the flash's thread, on the Slack Web API's log
+    threads = int(re.search(r"parent messages, (\d+) with a thread", out).group(1))  # type: ignore[union-attr]
+    assert threads >= 1
+    assert re.search(r"chat\.postMessage channel=\S+ thread_ts=\S+", out)
+    assert "chat.update" in out and "↳" in out
 
     alerts = int(re.search(r"urgent alerts the desk channel received: (\d+)", out).group(1))  # type: ignore[union-attr]
     assert alerts >= 1
