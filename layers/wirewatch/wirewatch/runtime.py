@@ -238,8 +238,12 @@ def postman() -> Postman:
     )
 
 
+@functools.cache
 def thread_channels() -> dict[str, Callable[[], Any]]:
-    """The slack-app and webhook channels, each built on first use (secrets read through the secret store)."""
+    """The slack-app and webhook channels, each built on first use (secrets read through the secret store).
+
+    One set for digests and threads alike, so a channel's one-message-a-second pacing is shared.
+    """
     from wirewatch.delivery.channels import slack_app_channel, webhook_channel
 
     config = settings()
@@ -264,7 +268,7 @@ def story_threads() -> StoryThreads:
 
 def reset() -> None:
     """Forget cached settings and adapters (tests, local mode)."""
-    for cached in (settings, repository, secret_store, postman, story_threads):
+    for cached in (settings, repository, secret_store, postman, story_threads, thread_channels):
         cached.cache_clear()
     if "wirewatch.adapters.aws.clients" in sys.modules:
         sys.modules["wirewatch.adapters.aws.clients"].reset_clients()
