@@ -14,7 +14,7 @@ from wirewatch.delivery.slack import InvalidWebhookUrl, validate_webhook_url
 from wirewatch.delivery.slack_app import InvalidSlackAppTarget, SlackAppTarget, validate_slack_app_target
 from wirewatch.delivery.webhooks import InvalidWebhookTarget, WebhookTarget, check_webhook_url
 from wirewatch.digest.selection import next_digest_due
-from wirewatch.errors import NotFound, ValidationError
+from wirewatch.errors import NotFound, SecretError, ValidationError
 from wirewatch.models import CADENCES, PREFERENCE_FIELDS, SEVERITIES, TOPICS, Preferences, Subscription
 from wirewatch.policy import parse_clock
 from wirewatch.tokens import InvalidToken, verify_token
@@ -39,6 +39,14 @@ class SubscriptionStorePort(Protocol):
 class SecretPort(Protocol):
     def put(self, name: str, value: str) -> None: ...
     def delete(self, name: str) -> None: ...
+
+
+class SubscribeStore(SubscriptionStorePort, Protocol):
+    def list_subscriptions(self) -> list[Subscription]: ...
+
+
+class SubscribeSecrets(SecretPort, Protocol):
+    def get(self, name: str) -> str: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,16 +108,22 @@ def validate(request: SubscriptionRequest, *, allow_loopback_webhooks: bool, che
 def subscribe(
     request: SubscriptionRequest,
     *,
-    store: SubscriptionStorePort,
-    secret_store: SecretPort,
+    store: SubscribeStore,
+    secret_store: SubscribeSecrets,
     postman: Postman,
     composer: Composer,
     slack_secret_prefix: str,
     allow_loopback_webhooks: bool,
     now: datetime,
 ) -> Subscription:
-    """Create a subscription: Slack ones start active, email ones pending until confirmed."""
+    """Create a subscription: Slack ones start active, email ones pending until confirmed.
+
+    Subscribing a target that already has a live subscription on the same channel returns that one.
+    """
     validate(request, allow_loopback_webhooks=allow_loopback_webhooks)
+    existing = _existing(request, store, secret_store)
+    if existing is not None:
+        return existing
     sub_id = "sub-" + secrets.token_hex(8)
     target = request.target
     if request.channel in SECRET_CHANNELS:
@@ -132,6 +146,22 @@ def subscribe(
     store.save_subscription(sub)
     postman.deliver(sub, "CONFIRM", composer.confirmation(sub, now), now)
     return sub
+
+
+def _existing(request: SubscriptionRequest, store: SubscribeStore, secrets: SubscribeSecrets) -> Subscription | None:
+    """A live (not unsubscribed) subscription of the same channel and target, if there is one."""
+    for sub in store.list_subscriptions():
+        if sub.channel != request.channel or sub.status == "unsubscribed":
+            continue
+        if request.channel == "email" and sub.target.lower() == request.target.lower():
+            return sub
+        if request.channel == "slack":
+            try:
+                if secrets.get(sub.target) == request.target:
+                    return sub
+            except SecretError:
+                continue  # a subscription whose secret is gone is no duplicate
+    return None
 
 
 def _secret_value(request: SubscriptionRequest) -> str:
