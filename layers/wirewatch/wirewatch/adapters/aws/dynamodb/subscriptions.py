@@ -14,7 +14,7 @@ from typing import Any
 from wirewatch.adapters.aws.dynamodb.schema import GSI1, GSI2
 from wirewatch.adapters.aws.dynamodb.table import ConflictError, Table, iso, parse_dt
 from wirewatch.adapters.subscriptions import SubscriptionChanges
-from wirewatch.models import CADENCES, DIGEST_CADENCES, Subscription
+from wirewatch.models import CADENCES, DEFAULT_PREFERENCES, DIGEST_CADENCES, PREFERENCE_FIELDS, Subscription
 
 # New, or neither finished (sent / failed) nor held by a live lease.
 _CLAIMABLE = "attribute_not_exists(pk) OR (#status <> :sent AND #status <> :failed AND lease_until < :now)"
@@ -32,13 +32,8 @@ def subscription_to_record(sub: Subscription) -> dict[str, Any]:
         "id": sub.id,
         "channel": sub.channel,
         "target": sub.target,
-        "topics": list(sub.topics),
-        "min_severity": sub.min_severity,
-        "cadence": sub.cadence,
-        "daily_at": sub.daily_at,
-        "timezone": sub.timezone,
-        "quiet_hours": list(sub.quiet_hours) if sub.quiet_hours else None,
-        "urgent_in_quiet_hours": sub.urgent_in_quiet_hours,
+        # Tuples (topics, quiet hours) are stored as lists; an unset preference is left out.
+        **{name: list(v) if isinstance(v := getattr(sub, name), tuple) else v for name in PREFERENCE_FIELDS},
         "status": sub.status,
         "failure_reason": sub.failure_reason,
         "last_digest_at": iso(sub.last_digest_at),
@@ -53,18 +48,15 @@ def subscription_to_record(sub: Subscription) -> dict[str, Any]:
 
 def subscription_from_record(record: dict[str, Any]) -> Subscription:
     """Subscription from its table record."""
-    quiet = record.get("quiet_hours")
+    preferences: dict[str, Any] = {}
+    for name in PREFERENCE_FIELDS:
+        value = record.get(name, getattr(DEFAULT_PREFERENCES, name))
+        preferences[name] = tuple(value) if isinstance(value, list) else value
     return Subscription(
         id=record["id"],
         channel=record["channel"],
         target=record["target"],
-        topics=tuple(record.get("topics", [])),
-        min_severity=record.get("min_severity", "normal"),
-        cadence=record.get("cadence", "daily"),
-        daily_at=record.get("daily_at", "08:00"),
-        timezone=record.get("timezone", "UTC"),
-        quiet_hours=(quiet[0], quiet[1]) if quiet else None,
-        urgent_in_quiet_hours=bool(record.get("urgent_in_quiet_hours", True)),
+        **preferences,
         status=record.get("status", "pending"),
         failure_reason=record.get("failure_reason"),
         last_digest_at=parse_dt(record.get("last_digest_at")),
