@@ -8,9 +8,9 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.quality import Labelled, Score, evaluate, load_labelled
 from wirewatch.classify import classify, classify_with, default_rules
 from wirewatch.models import TOPICS
 
@@ -25,25 +25,6 @@ _NAIVE_DPRK = re.compile(
 )
 _NAIVE_MISSILE = re.compile(r"missile", re.IGNORECASE)
 _NAIVE_SANCTION = re.compile(r"sanction", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Labelled:
-    """One sure dev item and its expected topics."""
-
-    key: str
-    title: str
-    summary: str
-    topics: frozenset[str]
-
-
-@dataclass(frozen=True)
-class Score:
-    """Precision, recall and F1 for one label."""
-
-    precision: float
-    recall: float
-    f1: float
 
 
 Predictor = Callable[[str, str], frozenset[str]]
@@ -82,39 +63,6 @@ def load_flash_cases(paths: Sequence[Path]) -> list[tuple[Labelled, str | None]]
                 item = Labelled(f"{path.stem}:{number}", row["title"], row.get("summary", ""), frozenset(row["topics"]))
                 cases.append((item, row.get("lang")))
     return cases
-
-
-def load_labelled(path: Path) -> list[Labelled]:
-    """Sure items of a labels JSONL file (unsure ones are left out)."""
-    items = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            if row.get("unsure"):
-                continue
-            items.append(Labelled(row["key"], row["title"], row.get("summary") or "", frozenset(row["labels"])))
-    return items
-
-
-def score(gold: Sequence[bool], predicted: Sequence[bool]) -> Score:
-    """Precision / recall / F1 of boolean predictions."""
-    tp = sum(g and p for g, p in zip(gold, predicted, strict=True))
-    fp = sum(p and not g for g, p in zip(gold, predicted, strict=True))
-    fn = sum(g and not p for g, p in zip(gold, predicted, strict=True))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return Score(precision, recall, f1)
-
-
-def evaluate(items: Sequence[Labelled], predictions: Sequence[frozenset[str]]) -> dict[str, Score]:
-    """Scores for relevance (any topic) and for each topic."""
-    out = {"relevance": score([bool(i.topics) for i in items], [bool(p) for p in predictions])}
-    for topic in TOPICS:
-        out[topic] = score([topic in i.topics for i in items], [topic in p for p in predictions])
-    return out
 
 
 def throughput(predict: Predictor, items: Sequence[Labelled], rounds: int = 15) -> float:
