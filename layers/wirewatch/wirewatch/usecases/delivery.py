@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,6 +61,58 @@ class ChannelSender(Protocol):
 Message = EmailMessage | SlackMessages | ChannelMessages
 
 
+def send_once(
+    ledger: Ledger,
+    sub: Subscription,
+    key: str,
+    send: Callable[[], SendResult],
+    now: datetime,
+    *,
+    on_failure: Callable[[Subscription, str], None],
+    sent_detail: str | None = None,
+) -> SendResult | None:
+    """The exactly-once step: claim `key`, send, record how it ended, mark a permanent failure.
+
+    None when the message was sent already or another run holds its claim. `sent_detail` replaces
+    the result's detail in the ledger when the send succeeded (the thread keeps its state there).
+    """
+    if not ledger.claim_delivery(sub.id, key, sub.channel, now, CLAIM_LEASE):
+        return None
+    result = send()
+    ledger.record_delivery(
+        sub.id,
+        key,
+        status=result.status,
+        attempts=result.attempts,
+        detail=sent_detail if result.ok and sent_detail is not None else result.detail,
+        provider_id=result.provider_id,
+        now=now,
+    )
+    if result.status == "failed":
+        mark_failed(ledger, sub, result, on_failure)
+    return result
+
+
+def _parts(
+    key: str, payloads: Sequence[dict[str, Any]], send: Callable[[dict[str, Any]], Callable[[], SendResult]]
+) -> list[tuple[str, Callable[[], SendResult]]]:
+    """One ledger key per payload: the message's own key when it has one part, else key#partN."""
+    if len(payloads) == 1:
+        return [(key, send(payloads[0]))]
+    return [(f"{key}#part{n}", send(payload)) for n, payload in enumerate(payloads, start=1)]
+
+
+def mark_failed(
+    ledger: Ledger, sub: Subscription, result: SendResult, on_failure: Callable[[Subscription, str], None]
+) -> None:
+    """A permanent failure marks the subscription failing, unless it is about our own sending setup."""
+    reason = f"{sub.channel} delivery failed permanently: {result.detail}"
+    # Errors about our own sending setup are the operator's to fix, not the subscriber's.
+    if not result.sender_side:
+        ledger.set_status(sub.id, "failing", reason)
+    on_failure(sub, reason)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What happened to one logical message (all its parts)."""
@@ -97,14 +150,7 @@ class Postman:
         elif isinstance(message, ChannelMessages):
             sender = self._channels[sub.channel]()
 
-            def send_part(payload: dict[str, Any]) -> Callable[[], SendResult]:
-                return lambda: sender.send(sub, payload)
-
-            single = len(message.payloads) == 1
-            parts = [
-                (key if single else f"{key}#part{n}", send_part(payload))
-                for n, payload in enumerate(message.payloads, start=1)
-            ]
+            parts = _parts(key, message.payloads, lambda payload: lambda: sender.send(sub, payload))
         else:
             try:
                 url = self._webhook_url(sub)
@@ -114,35 +160,20 @@ class Postman:
                 return Delivery("failed", result.detail)
             slack = self._slack()
 
-            def post(payload: dict[str, Any]) -> Callable[[], SendResult]:
-                return lambda: slack.send(url, payload)
-
-            single = len(message.payloads) == 1
-            parts = [
-                (key if single else f"{key}#part{n}", post(payload))
-                for n, payload in enumerate(message.payloads, start=1)
-            ]
+            parts = _parts(key, message.payloads, lambda payload: lambda: slack.send(url, payload))
         sent = 0
         for part_key, send in parts:
-            if not self._ledger.claim_delivery(sub.id, part_key, sub.channel, now, CLAIM_LEASE):
-                continue
-            result = self._attempt(send)
-            self._ledger.record_delivery(
-                sub.id,
-                part_key,
-                status=result.status,
-                attempts=result.attempts,
-                detail=result.detail,
-                provider_id=result.provider_id,
-                now=now,
+            outcome = send_once(
+                self._ledger, sub, part_key, functools.partial(self._attempt, send), now, on_failure=self._on_failure
             )
-            if result.status == "failed":
-                self._fail(sub, result)
-                return Delivery("failed", result.detail, sent)
-            if result.status == "retry":
-                if result.sender_side:
-                    self._on_failure(sub, f"{sub.channel} delivery held: {result.detail}")
-                return Delivery("retry", result.detail, sent)
+            if outcome is None:
+                continue
+            if outcome.status == "failed":
+                return Delivery("failed", outcome.detail, sent)
+            if outcome.status == "retry":
+                if outcome.sender_side:
+                    self._on_failure(sub, f"{sub.channel} delivery held: {outcome.detail}")
+                return Delivery("retry", outcome.detail, sent)
             sent += 1
         return Delivery("sent" if sent else "skipped", parts_sent=sent)
 
@@ -166,8 +197,4 @@ class Postman:
         )
 
     def _fail(self, sub: Subscription, result: SendResult) -> None:
-        reason = f"{sub.channel} delivery failed permanently: {result.detail}"
-        # Errors about our own sending setup are the operator's to fix, not the subscriber's.
-        if not result.sender_side:
-            self._ledger.set_status(sub.id, "failing", reason)
-        self._on_failure(sub, reason)
+        mark_failed(self._ledger, sub, result, self._on_failure)

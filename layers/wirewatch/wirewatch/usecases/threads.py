@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from wirewatch.delivery.result import SendResult
 from wirewatch.logs import logger
 from wirewatch.models import Story, Subscription, flatten_facts, severity_rank
-from wirewatch.usecases.delivery import CLAIM_LEASE
+from wirewatch.usecases.delivery import send_once
 
 THREAD_CHANNELS: tuple[str, ...] = ("slack-app", "webhook")
 # What a reader of a missile story wants to hear revised.
@@ -266,21 +266,10 @@ class StoryThreads:
         *,
         reply: bool = False,
     ) -> ThreadOutcome:
-        if not self._ledger.claim_delivery(sub.id, key, sub.channel, now, CLAIM_LEASE):
+        result = send_once(self._ledger, sub, key, send, now, on_failure=self._on_failure, sent_detail=state.to_json())
+        if result is None:
             return ThreadOutcome("skipped")
-        result = send()
-        detail = state.to_json() if result.ok else result.detail
-        self._ledger.record_delivery(
-            sub.id,
-            key,
-            status=result.status,
-            attempts=result.attempts,
-            detail=detail,
-            provider_id=result.provider_id,
-            now=now,
-        )
         if result.status == "failed":
-            self._fail(sub, result)
             return ThreadOutcome("failed", result.detail)
         if result.status == "retry":
             return ThreadOutcome("retry", result.detail)
@@ -289,28 +278,11 @@ class StoryThreads:
     def _update(
         self, sub: Subscription, story: Story, channel: ThreadChannel, parent_id: str, key: str, now: datetime
     ) -> None:
-        if not self._ledger.claim_delivery(sub.id, key, sub.channel, now, CLAIM_LEASE):
-            return
-        result = channel.update_parent(sub, story, parent_id)
-        if result is None:
-            result = SendResult("sent", attempts=0, detail="channel does not edit")
-        self._ledger.record_delivery(
-            sub.id,
-            key,
-            status=result.status,
-            attempts=result.attempts,
-            detail=result.detail,
-            provider_id=result.provider_id,
-            now=now,
-        )
-        if result.status == "failed":
-            self._fail(sub, result)
+        def edit() -> SendResult:
+            edited = channel.update_parent(sub, story, parent_id)
+            return edited if edited is not None else SendResult("sent", attempts=0, detail="channel does not edit")
 
-    def _fail(self, sub: Subscription, result: SendResult) -> None:
-        reason = f"{sub.channel} delivery failed permanently: {result.detail}"
-        if not result.sender_side:
-            self._ledger.set_status(sub.id, "failing", reason)
-        self._on_failure(sub, reason)
+        send_once(self._ledger, sub, key, edit, now, on_failure=self._on_failure)
 
 
 def _sent(entries: Mapping[str, Mapping[str, Any]], key: str) -> bool:
