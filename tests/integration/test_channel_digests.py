@@ -13,6 +13,7 @@ import pytest
 from loopback.slack_web_api import SlackWebApi
 from loopback.webhook_receiver import WebhookReceiver
 from tests.support.living_story import polls
+from tests.support.openapi import check_webhook_delivery
 from wirewatch.adapters.local.sqlite import SqliteStore
 from wirewatch.delivery.slack_app import SlackAppSender, SlackAppTarget, SlackAppThread
 from wirewatch.delivery.webhooks import WebhookPoster, WebhookTarget, WebhookThread, new_signing_secret
@@ -65,6 +66,8 @@ def test_a_digest_reaches_a_webhook_and_a_slack_app_channel_once(store: SqliteSt
             assert postman.deliver(sub, f"DIGEST#{NOW.isoformat()}", message, NOW).status == "sent"
             assert postman.deliver(sub, f"DIGEST#{NOW.isoformat()}", message, NOW).status == "skipped"
         events = receiver.events("/d")
+        for request in receiver.requests_for("/d"):
+            check_webhook_delivery(request.headers, request.json())
         posted = slack.parents("C0DIGEST001")
 
     assert [e["type"] for e in events] == ["digest.ready"]

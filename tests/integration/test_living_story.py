@@ -19,6 +19,7 @@ import pytest
 from loopback.slack_web_api import SlackWebApi
 from loopback.webhook_receiver import Answer, WebhookReceiver
 from tests.support.living_story import grow, polls, source
+from tests.support.openapi import check_webhook_delivery
 from wirewatch.adapters.aws.dynamodb import Repository
 from wirewatch.adapters.local.sqlite import SqliteStore
 from wirewatch.delivery.slack_app import SlackAppSender, SlackAppTarget, SlackAppThread
@@ -223,6 +224,8 @@ def test_the_webhook_channel_gets_a_signed_alert_and_one_follow_up_per_poll(
     events = receiver.events("/desk")
     assert [e["type"] for e in events] == ["story.alert", "story.follow_up", "story.follow_up", "story.follow_up"]
     assert all(r.verified for r in receiver.requests_for("/desk"))
+    for request in receiver.requests_for("/desk"):  # each as the OpenAPI `webhooks` section documents it
+        check_webhook_delivery(request.headers, request.json())
     assert [e["data"]["escalated"] for e in events[1:]] == [False, False, True]
     alert_id = receiver.requests_for("/desk")[0].headers["webhook-id"]
     assert {e["data"]["alert_id"] for e in events[1:]} == {alert_id}

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import re
 
-import yaml
 from openapi_spec_validator import validate
+from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 
-from tests.support.paths import REPO
+from tests.support.openapi import document, webhook_events
 from wirewatch.api.routes import route_table
+from wirewatch.delivery.webhooks import EVENT_TYPES
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
-
-
-def load() -> dict:  # type: ignore[type-arg]
-    return dict(yaml.safe_load((REPO / "api" / "openapi.yaml").read_text("utf-8")))
 
 
 def documented() -> dict[tuple[str, str], dict]:  # type: ignore[type-arg]
     return {
         (method.upper(), path): operation
-        for path, item in load()["paths"].items()
+        for path, item in document()["paths"].items()
         for method, operation in item.items()
         if method in METHODS
     }
@@ -30,8 +27,18 @@ def routed() -> dict[tuple[str, str], bool]:
     return {(method, re.sub(r"<(\w+)>", r"{\1}", rule)): public for method, rule, public in route_table()}
 
 
-def test_openapi_document_is_valid() -> None:
-    validate(load())
+def test_openapi_document_is_valid_openapi_3_1() -> None:
+    assert document()["openapi"].startswith("3.1.")
+    validate(document(), cls=OpenAPIV31SpecValidator)
+
+
+def test_every_event_the_webhook_channel_sends_is_in_the_webhooks_section() -> None:
+    events = webhook_events()
+    assert set(events) == set(EVENT_TYPES)
+    for operation in events.values():
+        headers = {p["name"] for p in operation["parameters"] if p["in"] == "header" and p["required"]}
+        assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+        assert {"2XX", "4XX", "5XX"} <= set(operation["responses"])
 
 
 def test_every_documented_operation_is_routed_and_every_route_documented() -> None:
@@ -53,7 +60,7 @@ def test_public_routes_are_the_ones_documented_without_security() -> None:
 def test_path_parameters_match_the_router() -> None:
     for (_, path), operation in documented().items():
         names = set(re.findall(r"{(\w+)}", path))
-        item = load()["paths"][path]
+        item = document()["paths"][path]
         declared = {
             p["name"] for p in operation.get("parameters", []) + item.get("parameters", []) if p.get("in") == "path"
         }
