@@ -183,9 +183,9 @@ class SlackAppSender:
 
     def _client(self, token: str) -> WebClient:
         # No retry handlers: a connection error retried inside the SDK could post twice; we retry ourselves.
-        client = WebClient(token=token, base_url=self._base_url, timeout=self._timeout, retry_handlers=[])
-        client.proxy = None  # never a proxy from the environment: the token goes only to Slack
-        return client
+        # An HTTPS_PROXY from the environment is used, as by any urllib client (a desk behind a corporate
+        # proxy); the Web API host is configuration, never user input, and the token stays inside TLS.
+        return WebClient(token=token, base_url=self._base_url, timeout=self._timeout, retry_handlers=[])
 
     def _call(self, method: str, target: SlackAppTarget, payload: dict[str, Any], extra: dict[str, Any]) -> SendResult:
         client = self._client(target.token)
