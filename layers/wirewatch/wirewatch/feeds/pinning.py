@@ -10,6 +10,7 @@ this, so each redirect hop, keep-alive reconnect and retry is checked and pinned
 
 from __future__ import annotations
 
+import ssl
 import typing
 from functools import partial
 
@@ -123,6 +124,29 @@ class PinnedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+class _PoolOptions(typing.TypedDict):
+    """httpcore pool arguments both pinned transports share (typed, so mypy checks the ** call)."""
+
+    ssl_context: ssl.SSLContext
+    max_connections: int | None
+    max_keepalive_connections: int | None
+    keepalive_expiry: float | None
+    http1: bool
+    http2: bool
+
+
+def _pool_options(limits: httpx.Limits) -> _PoolOptions:
+    """The pool httpx would build for `limits`: HTTP/1.1 only, certifi's CAs whatever SSL_CERT_FILE says."""
+    return {
+        "ssl_context": httpx.create_ssl_context(trust_env=False),
+        "max_connections": limits.max_connections,
+        "max_keepalive_connections": limits.max_keepalive_connections,
+        "keepalive_expiry": limits.keepalive_expiry,
+        "http1": True,
+        "http2": False,
+    }
+
+
 class PinnedAsyncTransport(httpx.AsyncHTTPTransport):
     """httpx's HTTP/1.1 transport over PinnedAsyncBackend; never uses a proxy (that would skip the check)."""
 
@@ -138,12 +162,7 @@ class PinnedAsyncTransport(httpx.AsyncHTTPTransport):
         super().__init__(trust_env=False, limits=limits)
         # httpx takes no network backend, so its pool is rebuilt with ours; handle_async_request uses _pool.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
+            **_pool_options(limits),
             network_backend=backend or PinnedAsyncBackend(allow_loopback=allow_loopback, resolve=resolve),
         )
 
@@ -162,11 +181,6 @@ class PinnedTransport(httpx.HTTPTransport):
         limits = limits or httpx.Limits()
         super().__init__(trust_env=False, limits=limits)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
+            **_pool_options(limits),
             network_backend=backend or PinnedBackend(allow_loopback=allow_loopback, resolve=resolve),
         )
