@@ -1,10 +1,13 @@
-"""What one send attempt sequence ended in, and the backoff shared by the senders."""
+"""What one send attempt sequence ended in, and the backoff and retry loop shared by the senders."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
+
+from wirewatch.logs import logger
 
 SendStatus = Literal["sent", "retry", "failed"]
 
@@ -37,3 +40,24 @@ def backoff_delay(attempt: int, base: float, cap: float = 30.0) -> float:
     """Exponential backoff with jitter before retry number `attempt` (1-based): in [d/2, d]."""
     delay = min(cap, base * 2 ** (attempt - 1))
     return delay / 2 + random.uniform(0, delay / 2)
+
+
+def retry_send(
+    attempt: Callable[[int], SendResult],
+    *,
+    max_attempts: int,
+    backoff_base: float,
+    sleep: Callable[[float], None],
+    name: str,
+    context: Mapping[str, object] | None = None,
+) -> SendResult:
+    """Call `attempt(1)`, `attempt(2)` ... with backoff between, until one is not `retry` or the last was made."""
+    for number in range(1, max_attempts):
+        result = attempt(number)
+        if result.status != "retry":
+            return result
+        wait = backoff_delay(number, backoff_base)
+        extra = {**(context or {}), "attempt": number, "wait": round(wait, 3), "why": result.detail}
+        logger.info(f"{name} send retry", extra=extra)
+        sleep(wait)
+    return attempt(max_attempts)

@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from wirewatch.delivery.mime import build_email, check_header_value, fold_subject, list_unsubscribe_headers
 from wirewatch.delivery.pacing import TokenBucket
-from wirewatch.delivery.result import SendResult, backoff_delay
+from wirewatch.delivery.result import SendResult, retry_send
 from wirewatch.logs import logger
 
 __all__ = ["SENDER_ERRORS", "SesSender"]
@@ -88,8 +88,8 @@ class SesSender:
         """Send one HTML + text email to `to`; throttling is retried, rejections are permanent failures."""
         request = self._request(to, subject, html, text, unsubscribe_url, idempotency_key)
         pacer = self._pacer()
-        detail = ""
-        for attempt in range(1, self._max_attempts + 1):
+
+        def once(attempt: int) -> SendResult:
             pacer.acquire()
             try:
                 response = self._client.send_email(**request)
@@ -98,23 +98,21 @@ class SesSender:
             except ClientError as exc:
                 code = _error_code(exc)
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-                detail = code
-                if not (code in THROTTLING_ERRORS or code in _TRANSIENT_ERRORS or status == 429 or status >= 500):
-                    logger.warning("ses permanent failure", extra={"code": code, "key": idempotency_key})
-                    return SendResult(
-                        "failed", attempts=attempt, detail=code, permanent=True, sender_side=code in SENDER_ERRORS
-                    )
+                if code in THROTTLING_ERRORS or code in _TRANSIENT_ERRORS or status == 429 or status >= 500:
+                    return SendResult("retry", attempts=attempt, detail=code)
+                logger.warning("ses permanent failure", extra={"code": code, "key": idempotency_key})
+                return SendResult(
+                    "failed", attempts=attempt, detail=code, permanent=True, sender_side=code in SENDER_ERRORS
+                )
             except BotoCoreError as exc:
-                detail = type(exc).__name__
-            else:
-                message_id = str(response["MessageId"])
-                logger.info("ses sent", extra={"key": idempotency_key, "message_id": message_id})
-                return SendResult("sent", attempts=attempt, detail="sent", provider_id=message_id)
-            if attempt < self._max_attempts:
-                wait = backoff_delay(attempt, self._backoff_base)
-                logger.info("ses send retry", extra={"attempt": attempt, "wait": round(wait, 3), "why": detail})
-                self._sleep(wait)
-        return SendResult("retry", attempts=self._max_attempts, detail=detail)
+                return SendResult("retry", attempts=attempt, detail=type(exc).__name__)
+            message_id = str(response["MessageId"])
+            logger.info("ses sent", extra={"key": idempotency_key, "message_id": message_id})
+            return SendResult("sent", attempts=attempt, detail="sent", provider_id=message_id)
+
+        return retry_send(
+            once, max_attempts=self._max_attempts, backoff_base=self._backoff_base, sleep=self._sleep, name="ses"
+        )
 
     def _request(
         self,

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from wirewatch.delivery.mime import build_email, check_header_value, is_loopback_host
-from wirewatch.delivery.result import SendResult, backoff_delay
+from wirewatch.delivery.result import SendResult, retry_send
 from wirewatch.logs import logger
 
 __all__ = [
@@ -168,29 +168,29 @@ class SmtpSender:
         data = message.as_bytes()
         recipient = _address(to, "recipient")
         where = {"host": self._url.host, "port": self._url.port, "key": idempotency_key}
-        detail = ""
-        for attempt in range(1, self._max_attempts + 1):
+
+        def once(attempt: int) -> SendResult:
             try:
                 self._deliver(recipient, data)
             except (smtplib.SMTPException, OSError) as exc:
                 permanent, detail, sender_side = _classify(exc)
-                if permanent:
-                    logger.warning("smtp permanent failure", extra={**where, "why": detail})
-                    return SendResult(
-                        "failed", attempts=attempt, detail=detail, permanent=True, sender_side=sender_side
-                    )
-            else:
-                logger.info("smtp sent", extra={**where, "message_id": message_id, "attempt": attempt})
-                return SendResult("sent", attempts=attempt, detail="sent", provider_id=message_id)
-            if attempt < self._max_attempts:
-                wait = backoff_delay(attempt, self._backoff_base)
-                logger.info(
-                    "smtp send retry", extra={**where, "attempt": attempt, "wait": round(wait, 3), "why": detail}
-                )
-                self._sleep(wait)
+                if not permanent:
+                    return SendResult("retry", attempts=attempt, detail=detail)
+                logger.warning("smtp permanent failure", extra={**where, "why": detail})
+                return SendResult("failed", attempts=attempt, detail=detail, permanent=True, sender_side=sender_side)
+            logger.info("smtp sent", extra={**where, "message_id": message_id, "attempt": attempt})
+            return SendResult("sent", attempts=attempt, detail="sent", provider_id=message_id)
+
         # A connection dropped after the final dot may still have delivered: the retry can duplicate,
         # which the shared Message-ID lets mail clients spot; losing the digest would be worse.
-        return SendResult("retry", attempts=self._max_attempts, detail=detail)
+        return retry_send(
+            once,
+            max_attempts=self._max_attempts,
+            backoff_base=self._backoff_base,
+            sleep=self._sleep,
+            name="smtp",
+            context=where,
+        )
 
     def _deliver(self, recipient: str, data: bytes) -> None:
         url = self._url
