@@ -29,6 +29,8 @@ _MAX_EVIDENCE_TEXT = 80
 # and no pattern with "[^。]" (Japanese) can match an ASCII text.
 _SEPARATOR = "\n.。\n"
 _ASCII_SEPARATOR = "\n.\x00\n"
+# what may follow a restated title in a summary and still be only the publisher's name
+_PUBLISHER_CHARS = 40
 _RANK = {level: severity_rank(level) for level in SEVERITIES}  # severity_rank without a list search
 
 
@@ -49,6 +51,21 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
+def _alnum(text: str) -> str:
+    return "".join(char for char in text.lower() if char.isalnum())
+
+
+def _restates(title: str, summary: str) -> bool:
+    """Whether the summary only repeats the title, perhaps with the publisher's name after it
+    ("North Korea fires missile - Reuters" / "North Korea fires missile  Reuters")."""
+    head, body = _alnum(title), _alnum(summary)
+    return (
+        bool(head and body)
+        and (head.startswith(body) or body.startswith(head))
+        and (len(body) - len(head) <= _PUBLISHER_CHARS)
+    )
+
+
 def classify_with(
     rules: Rules, title: str, summary: str = "", lang: str | None = None, *, prefilter: bool = True
 ) -> Classification:
@@ -58,6 +75,8 @@ def classify_with(
     """
     title = clean_text(title or "")
     summary = clean_text(summary or "")
+    if summary and _restates(title, summary):
+        summary = ""  # a summary that is the title again (Google News style) is not a second witness
     if lang:
         lang = lang.split("-")[0].lower()
     if lang not in LANGS:
