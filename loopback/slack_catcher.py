@@ -22,9 +22,10 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from loopback.server import LoopbackServer
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -154,7 +155,7 @@ def _text_len(obj: Any) -> int | None:
     return len(text)
 
 
-class SlackCatcher:
+class SlackCatcher(LoopbackServer):
     """Threaded stdlib HTTP server on 127.0.0.1 behaving like Slack's webhook endpoint."""
 
     def __init__(self, port: int = 0) -> None:
@@ -163,18 +164,11 @@ class SlackCatcher:
         self._scripts: dict[str, deque[SlackResponse]] = defaultdict(deque)
         self._always: dict[str, SlackResponse] = {}
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", port), _make_handler(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-catcher", daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        super().__init__(_make_handler(self), port=port, name="slack-catcher")
 
     def url(self, path: str = "/services/T000/B000/XXXX") -> str:
         """Absolute webhook URL for path on this catcher."""
-        return f"http://127.0.0.1:{self.port}{path}"
+        return self.origin + path
 
     def queue(self, path: str, *responses: SlackResponse) -> None:
         """Answer the next requests to path with these responses, in order, then behave normally."""
@@ -212,25 +206,6 @@ class SlackCatcher:
             self._scripts.clear()
             self._always.clear()
 
-    def start(self) -> Self:
-        """Start serving in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     def _handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> SlackResponse:
         with self._lock:
             script = self._scripts.get(path)
@@ -248,11 +223,6 @@ class SlackCatcher:
             if 200 <= response.status < 300:
                 self._accepted[path].append(json.loads(body) if not validate_payload(body) else body)
         return response
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
 
 
 def _make_handler(catcher: SlackCatcher) -> type[BaseHTTPRequestHandler]:

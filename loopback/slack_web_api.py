@@ -26,11 +26,11 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qsl
 
+from loopback.server import LoopbackServer
 from loopback.slack_catcher import validate_payload
 
 # chat.postMessage refuses text longer than this with msg_too_long (Slack documents 40,000).
@@ -85,7 +85,7 @@ class Call:
     error: str | None
 
 
-class SlackWebApi:
+class SlackWebApi(LoopbackServer):
     """Threaded stdlib HTTP server on 127.0.0.1 behaving like slack.com/api for chat.* calls."""
 
     def __init__(self, port: int = 0, *, log: Callable[[str], None] | None = None) -> None:
@@ -98,19 +98,12 @@ class SlackWebApi:
         self._seq = 0
         self._log = log
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", port), _make_handler(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-web-api", daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        super().__init__(_make_handler(self), port=port, name="slack-web-api")
 
     @property
     def base_url(self) -> str:
         """What to pass as slack_sdk's WebClient(base_url=...)."""
-        return f"http://127.0.0.1:{self.port}/api/"
+        return f"{self.origin}/api/"
 
     def add_token(self, token: str) -> None:
         with self._lock:
@@ -167,23 +160,6 @@ class SlackWebApi:
                 flag = " (also sent to the channel)" if reply.reply_broadcast else ""
                 lines.append(f"      ↳ [{reply.ts}] {reply.text}{flag}")
         return "\n".join(lines)
-
-    def start(self) -> Self:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def handle(self, method: str, token: str | None, payload: dict[str, Any]) -> tuple[int, dict[str, Any], int | None]:
         """Answer one call: (HTTP status, JSON body, Retry-After)."""
@@ -278,11 +254,6 @@ def _log_line(method: str, payload: dict[str, Any], body: dict[str, Any]) -> str
         where += f" ts={payload.get('ts')}"
     text = str(payload.get("text") or "").replace("\n", " ")[:160]
     return f"{method} {where} {outcome} text={text!r}"
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
 
 
 def _make_handler(api: SlackWebApi) -> type[BaseHTTPRequestHandler]:

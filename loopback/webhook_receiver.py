@@ -18,12 +18,13 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
+
+from loopback.server import LoopbackServer
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -54,7 +55,7 @@ class Received:
         return json.loads(self.body)
 
 
-class WebhookReceiver:
+class WebhookReceiver(LoopbackServer):
     """Threaded stdlib HTTP server on 127.0.0.1 standing in for a subscriber's webhook endpoint."""
 
     def __init__(self, port: int = 0) -> None:
@@ -63,17 +64,10 @@ class WebhookReceiver:
         self._scripts: dict[str, deque[Answer]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = _Server(("127.0.0.1", port), _make_handler(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="webhook-receiver", daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        super().__init__(_make_handler(self), port=port, name="webhook-receiver", backlog=64)
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return self.origin + path
 
     def register(self, path: str, secret: str) -> None:
         """Accept signed deliveries on path, verified with secret (whsec_...)."""
@@ -94,23 +88,10 @@ class WebhookReceiver:
         with self._lock:
             return [r for r in self.received if r.path == path]
 
-    def start(self) -> Self:
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
+        """End any scripted hang first, then stop serving."""
         self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        super().stop()
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> Answer:
         with self._lock:
@@ -136,11 +117,6 @@ class WebhookReceiver:
         with self._lock:
             self.received.append(Received(path, headers, body, verified, answer.status))
         return answer
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64
 
 
 def _make_handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
