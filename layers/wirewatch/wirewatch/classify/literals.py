@@ -233,6 +233,9 @@ def _clauses(atoms: Sequence[_Atom], left: bool, right: bool) -> list[Clause]:
             continue
         if run:
             out.append(_literal(run, run_left, atom.bounds_words))
+            # a letter or digit just before the next atom: a group after "f" in "f(?:ired|iring)" holds no
+            # whole word of its own
+            bounded = not _WORD.fullmatch(run[-1])
             run = ""
         if atom.kind == "group" and atom.minimum > 0:
             after = atoms[k + 1].bounds_words if k + 1 < len(atoms) else right
