@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 from wirewatch.classify.literals import Prefilter, words_of
@@ -51,14 +52,17 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
-def _alnum(text: str) -> str:
-    return "".join(char for char in text.lower() if char.isalnum())
+def _alnum(text: str, limit: int | None = None) -> str:
+    """The letters and digits of text, lower-cased; at most `limit` of them."""
+    return "".join(islice((char for char in text.lower() if char.isalnum()), limit))
 
 
 def _restates(title: str, summary: str) -> bool:
     """Whether the summary only repeats the title, perhaps with the publisher's name after it
     ("North Korea fires missile - Reuters" / "North Korea fires missile  Reuters")."""
-    head, body = _alnum(title), _alnum(summary)
+    head = _alnum(title)
+    # one character past what a restatement may hold is enough to say no: a full-text summary is not read
+    body = _alnum(summary, len(head) + _PUBLISHER_CHARS + 1)
     return (
         bool(head and body)
         and (head.startswith(body) or body.startswith(head))
